@@ -1,0 +1,103 @@
+"""Which factor a person writes first: the ordering rules of the LaTeX printer.
+
+SymPy sorts the factors of a product by its own canonical key, so ``y_i/O_i``
+times a derivative comes out as ``1/O_i, dO_i/dZ_k, y_i``.  On a whiteboard a
+lecturer writes the numeric coefficient first, then targets, outputs, inputs,
+other plain factors, bracketed sums, applied functions (``\\ln O_i``, ``e^{Z_k}``,
+``\\delta_{ik}``), sums, and the derivative fractions last,
+in chain-rule order (``dE/dO_i`` before ``dO_i/dZ_k``).  Every key here is built
+from ``default_sort_key``, so the order never depends on ``PYTHONHASHSEED``.
+
+A product or sum built with ``evaluate=False`` keeps the order the engine gave
+it; :func:`is_unevaluated` tells the two apart.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from sympy import Add, Derivative, Indexed, Mul, Pow, Sum, UnevaluatedExpr, default_sort_key
+
+from derive.sums import SumExcept
+from derive.symbols import INPUT, OUTPUT, TARGET
+
+# rank of a plain indexed factor by its canonical base name: y before o before z
+_BASE_RANK = MappingProxyType({TARGET.label.name: 1, OUTPUT.label.name: 2, INPUT.label.name: 3})
+_OTHER_PLAIN, _BRACKETED, _APPLIED, _SUMS, _DERIVATIVES = 4, 5, 6, 7, 8
+
+
+def is_unevaluated(expr) -> bool:
+    """True when ``expr`` (an Add or Mul) was built with ``evaluate=False`` in a non-canonical shape.
+
+    Evaluating an already evaluated Add/Mul gives back the same arguments, so a
+    difference means the engine chose this shape on purpose.  An unevaluated
+    expression whose arguments happen to be canonical cannot be told apart.
+    """
+    return expr.func(*expr.args, evaluate=True).args != expr.args
+
+
+def factor_key(factor) -> tuple:
+    """Sort key of one factor of a product: ``(rank, index key, canonical key)``."""
+    core = factor.args[0] if isinstance(factor, UnevaluatedExpr) else factor
+    base = core.base if isinstance(core, Pow) else core
+    index: tuple = ()
+    if core.is_number:
+        rank = 0
+    elif isinstance(base, Indexed):
+        rank = _BASE_RANK.get(str(base.base.label), _OTHER_PLAIN)
+        index = tuple(default_sort_key(i) for i in base.indices)
+    elif base.is_Symbol:
+        rank = _OTHER_PLAIN
+    elif isinstance(base, Add):
+        rank = _BRACKETED
+    elif isinstance(base, (Sum, SumExcept)):
+        rank = _SUMS
+    elif isinstance(base, Derivative):
+        rank = _DERIVATIVES
+    else:
+        rank = _APPLIED
+    return (rank, index, default_sort_key(factor))
+
+
+def chain_order(derivatives: list) -> list:
+    """Order derivative factors as the chain rule reads: ``dE/dO`` before ``dO/dZ``.
+
+    Repeatedly take the first (canonically sorted) derivative whose expression
+    is not the variable of another remaining one.
+    """
+    remaining = sorted(derivatives, key=default_sort_key)
+    ordered = []
+    while remaining:
+        pick = 0
+        for pos, candidate in enumerate(remaining):
+            others = remaining[:pos] + remaining[pos + 1:]
+            if not any(candidate.expr in other.variables for other in others):
+                pick = pos
+                break
+        ordered.append(remaining.pop(pick))
+    return ordered
+
+
+def split_product(expr: Mul) -> tuple:
+    """Split an evaluated product into ``(coefficient, numerator, denominator, derivatives)``.
+
+    Numerator and denominator factors come back in whiteboard order; a factor
+    ``x**-n`` (rational n > 0) goes to the denominator as ``x**n``.
+    """
+    coefficient, rest = expr.as_coeff_Mul()
+    numerator, denominator, derivatives = [], [], []
+    for factor in Mul.make_args(rest):
+        if factor == 1:
+            continue
+        if isinstance(factor, Derivative):
+            derivatives.append(factor)
+        elif factor.is_Pow and factor.exp.is_Rational and factor.exp.is_negative:
+            denominator.append(Pow(factor.base, -factor.exp))
+        else:
+            numerator.append(factor)
+    return (
+        coefficient,
+        sorted(numerator, key=factor_key),
+        sorted(denominator, key=factor_key),
+        chain_order(derivatives),
+    )

@@ -1,0 +1,34 @@
+"""Small helpers every rule uses: building derivatives and local steps."""
+
+from __future__ import annotations
+
+from sympy import Basic, Derivative
+
+from derive.trail import Annotation, Assumption, Rule, Step
+
+
+def d(f: Basic, x: Basic) -> Derivative:
+    """The unevaluated partial derivative ``∂f/∂x``."""
+    return Derivative(f, x, evaluate=False)
+
+
+def is_derivative(node: Basic) -> bool:
+    return isinstance(node, Derivative) and len(node.variable_count) == 1 and node.variable_count[0][1] == 1
+
+
+def parts(node: Derivative) -> tuple[Basic, Basic]:
+    """``(f, x)`` of ``∂f/∂x``."""
+    return node.expr, node.variable_count[0][0]
+
+
+def local(
+    rule: Rule,
+    before: Basic,
+    after: Basic,
+    *,
+    assumptions: tuple[Assumption, ...] = (),
+    annotations: tuple[Annotation, ...] = (),
+    substeps: tuple[Step, ...] = (),
+) -> Step:
+    """A step that rewrites the node ``before`` into ``after``."""
+    return Step(rule, before, after, assumptions, annotations, substeps)

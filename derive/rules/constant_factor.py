@@ -1,0 +1,19 @@
+"""Constant-factor ("independence") rule: ``∂(c·f)/∂x = c·∂f/∂x`` when ``c`` does not depend on ``x``."""
+
+from sympy import Mul
+
+from derive.rules.base import d, is_derivative, local, parts
+from derive.trail import Rule
+
+
+def constant_factor(node, ctx):
+    if not is_derivative(node):
+        return None
+    f, x = parts(node)
+    if not isinstance(f, Mul):
+        return None
+    constant = [factor for factor in f.args if not ctx.depends(factor, x)]
+    varying = [factor for factor in f.args if ctx.depends(factor, x)]
+    if not constant or not varying:
+        return None
+    return local(Rule.CONSTANT_FACTOR, node, Mul(*constant) * d(Mul(*varying), x))

@@ -1,0 +1,28 @@
+"""Factor out of a sum: ``Σ_i c·f_i = c·Σ_i f_i`` when ``c`` does not depend on the index ``i``."""
+
+from sympy import Mul, Sum
+
+from derive.rules.base import local
+from derive.sums import SumExcept
+from derive.trail import Rule
+
+
+def _index_of(node):
+    if isinstance(node, Sum) and len(node.limits) == 1:
+        return node.limits[0][0]
+    if isinstance(node, SumExcept):
+        return node.index
+    return None
+
+
+def factor_out(node, ctx):
+    index = _index_of(node)
+    if index is None or not isinstance(node.function, Mul):
+        return None
+    factors = node.function.args
+    constant = [factor for factor in factors if index not in factor.free_symbols]
+    varying = [factor for factor in factors if index in factor.free_symbols]
+    if not constant or not varying:
+        return None
+    inner = node.func(Mul(*varying), *node.args[1:])
+    return local(Rule.FACTOR_OUT, node, Mul(*constant) * inner)

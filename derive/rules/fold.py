@@ -1,0 +1,74 @@
+"""Rewriting in the outputs: replace the activation's formula by its name.
+
+For a normalised activation ``O_m = g(Z_m) / S`` with ``S = Σ_j g(Z_j)`` every
+``g(Z_m)`` becomes ``O_m·S``; the ``S`` then cancel, leaving an expression in
+the outputs alone, e.g. ``(S e^{Z_i} δ_ik − e^{Z_i} e^{Z_k}) / S² = O_i(δ_ik − O_k)``.
+The rewrite is accepted only if no input ``Z`` is left.
+"""
+
+from __future__ import annotations
+
+from sympy import Derivative, Dummy, Indexed, Mul, Pow, Sum, cancel as sympy_cancel, factor, fraction
+
+from derive.rules.base import local
+from derive.trail import Rule
+
+
+def _free_indices(node, base):
+    return sorted({ix.indices[0] for ix in node.atoms(Indexed) if ix.base == base}, key=lambda s: s.sort_key())
+
+
+def _normalised(definition):
+    numerator, denominator = fraction(definition.body, exact=True)
+    if isinstance(denominator, Sum) and len(denominator.limits) == 1:
+        return numerator, denominator
+    return None
+
+
+def _inputs(definition):
+    return {ix.base for ix in definition.body.atoms(Indexed)}
+
+
+def _tidy_sign(expr):
+    """Prefer ``O_i(δ_ik − O_k)`` to ``−O_i(O_k − δ_ik)``."""
+    coefficient, rest = expr.as_coeff_Mul()
+    if coefficient == -1 and isinstance(rest, Mul):
+        sums = [factor for factor in rest.args if factor.is_Add]
+        if len(sums) == 1:
+            others = [factor for factor in rest.args if factor is not sums[0]]
+            return Mul(*others) * (-sums[0])
+    return expr
+
+
+def fold_normalised(node, definition):
+    shape = _normalised(definition)
+    if shape is None:
+        return None
+    numerator, total = shape
+    inner = total.limits[0][0]
+    replacements = {}
+    for input_base in _inputs(definition):
+        for m in _free_indices(node, input_base):
+            if m == inner:
+                continue
+            replacements[numerator.xreplace({definition.index: m})] = definition.base[m] * total
+    if not replacements:
+        return None
+    placeholder = Dummy("S")
+    rewritten = node.xreplace(replacements).xreplace({total: placeholder})
+    folded = _tidy_sign(factor(sympy_cancel(rewritten)))
+    if folded.has(placeholder) or any(ix.base in _inputs(definition) for ix in folded.atoms(Indexed)):
+        return None
+    return folded
+
+
+def fold(node, ctx):
+    if node.has(Derivative) or not isinstance(node, (Mul, Pow)) or not node.has(Sum):
+        return None
+    for definition in ctx.definitions:
+        if definition.base not in ctx.inline:
+            continue
+        folded = fold_normalised(node, definition)
+        if folded is not None and folded != node:
+            return local(Rule.FOLD, node, folded)
+    return None

@@ -1,0 +1,17 @@
+"""Index rule: ``∂Z_j/∂Z_k = δ_jk`` for independent inputs of one vector."""
+
+from sympy import Indexed, KroneckerDelta
+
+from derive.rules.base import is_derivative, local, parts
+from derive.trail import Rule
+
+
+def index(node, ctx):
+    if not is_derivative(node):
+        return None
+    f, x = parts(node)
+    if not (isinstance(f, Indexed) and isinstance(x, Indexed)) or f == x:
+        return None
+    if f.base != x.base or ctx.is_intermediate(f) or len(f.indices) != 1 or len(x.indices) != 1:
+        return None
+    return local(Rule.INDEX, node, KroneckerDelta(f.indices[0], x.indices[0]))

@@ -1,0 +1,138 @@
+"""The order in which rules are tried, as data, and the loop that applies them.
+
+A derivation runs in phases.  On every round the phases are tried in order and
+the first rule that applies anywhere is applied once; the round repeats until no
+rule applies (a fixpoint) or the step limit is reached.
+
+* node-major phases look at the outermost node first and try every rule on it,
+  the way a lecturer works from the outside in;
+* rule-major phases try their first rule everywhere before their second, so the
+  simplification order is exactly the order listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable, Iterator
+
+from sympy import Basic
+
+from derive.rules.assumption import assumption
+from derive.rules.cancel import cancel
+from derive.rules.chain import chain
+from derive.rules.collect import collect
+from derive.rules.constant_factor import constant_factor
+from derive.rules.definition import definition
+from derive.rules.delta_sum import delta_sum
+from derive.rules.exp import exp_rule
+from derive.rules.expand import expand
+from derive.rules.factor_out import factor_out
+from derive.rules.fold import fold
+from derive.rules.identity import identity
+from derive.rules.independent import independent
+from derive.rules.index import index
+from derive.rules.index_split import index_split
+from derive.rules.lemma import lemma
+from derive.rules.log import log_rule
+from derive.rules.power import power
+from derive.rules.product import product
+from derive.rules.quotient import quotient
+from derive.rules.sum import sum_rule
+from derive.trail import Step
+
+STEP_LIMIT = 200
+
+ELEMENTARY = (log_rule, exp_rule, power)
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    rules: tuple[Callable, ...]
+    node_major: bool
+
+
+class StepLimitError(RuntimeError):
+    """A strategy did not reach a fixpoint within the step limit."""
+
+
+def preorder(expr: Basic) -> Iterator[Basic]:
+    yield expr
+    for arg in expr.args:
+        yield from preorder(arg)
+
+
+def first_match(expr: Basic, phase: Phase, ctx) -> Step | None:
+    if phase.node_major:
+        candidates = ((node, rule) for node in preorder(expr) for rule in phase.rules)
+    else:
+        candidates = ((node, rule) for rule in phase.rules for node in preorder(expr))
+    for node, rule in candidates:
+        step = rule(node, ctx)
+        if step is not None:
+            return step
+    return None
+
+
+def run(expr: Basic, ctx, phases: tuple[Phase, ...], limit: int = STEP_LIMIT) -> tuple[list[Step], Basic]:
+    """Apply ``phases`` to ``expr`` until nothing applies; return the steps and the final expression."""
+    steps: list[Step] = []
+    for _ in range(limit):
+        found = next((step for phase in phases if (step := first_match(expr, phase, ctx)) is not None), None)
+        if found is None:
+            return steps, expr
+        after = found.after if found.before == expr else expr.xreplace({found.before: found.after})
+        steps.append(
+            Step(
+                rule=found.rule,
+                before=expr,
+                after=after,
+                assumptions=found.assumptions,
+                annotations=found.annotations,
+                substeps=found.substeps,
+                focus=None if found.before == expr else (found.before, found.after),
+            )
+        )
+        expr = after
+    raise StepLimitError(f"no fixpoint after {limit} steps; last expression: {expr}")
+
+
+def differentiate_phases(simplify: tuple[Callable, ...]) -> tuple[Phase, ...]:
+    return (
+        Phase("define", (definition,), node_major=False),
+        Phase("tidy", (factor_out,), node_major=False),
+        Phase(
+            "differentiate",
+            (
+                independent,
+                identity,
+                index,
+                constant_factor,
+                sum_rule,
+                log_rule,
+                exp_rule,
+                power,
+                partial(chain, outer_rules=ELEMENTARY),
+                quotient,
+                product,
+            ),
+            node_major=True,
+        ),
+        Phase("lemmas", (partial(lemma, subderive=derive_lemma),), node_major=True),
+        Phase("simplify", simplify, node_major=False),
+    )
+
+
+def derive_lemma(expr: Basic, ctx) -> tuple[list[Step], Basic]:
+    """The sub-derivation of an activation's derivative, e.g. ``∂O_i/∂Z_k``."""
+    return run(expr, ctx, LEMMA_PHASES)
+
+
+def derive_gradient(expr: Basic, ctx) -> tuple[list[Step], Basic]:
+    """The main derivation of ``∂E/∂Z_k``."""
+    return run(expr, ctx, MAIN_PHASES)
+
+
+LEMMA_PHASES = differentiate_phases((delta_sum, fold))
+MAIN_PHASES = differentiate_phases((delta_sum, index_split, cancel, factor_out, assumption, expand, collect))

@@ -1,0 +1,56 @@
+"""``SumExcept``: a sum over an index range that leaves out one index value.
+
+SymPy's ``Sum`` cannot say "sum over i from 1 to H, i != k".  The index split
+needs exactly that, so it gets a small expression class of its own::
+
+    SumExcept(f(i), (i, 1, H), k)  ==  Sum(f(i), (i, 1, H)) - f(k)   for 1 <= k <= H
+
+It never evaluates itself: the certifier expands it at concrete H.
+"""
+
+from __future__ import annotations
+
+from sympy import Expr, Tuple, sympify
+
+
+class SumExcept(Expr):
+    """Sum of ``function`` over ``index`` in [lower, upper], skipping ``index == excluded``."""
+
+    is_commutative = True
+
+    def __new__(cls, function, limits, excluded):
+        index, lower, upper = limits
+        return Expr.__new__(cls, sympify(function), Tuple(index, lower, upper), sympify(excluded))
+
+    @property
+    def function(self) -> Expr:
+        return self.args[0]
+
+    @property
+    def index(self):
+        return self.args[1][0]
+
+    @property
+    def lower(self):
+        return self.args[1][1]
+
+    @property
+    def upper(self):
+        return self.args[1][2]
+
+    @property
+    def excluded(self):
+        return self.args[2]
+
+    @property
+    def free_symbols(self):
+        inner = {s for s in self.function.free_symbols if self.index not in s.free_symbols}
+        return inner | self.lower.free_symbols | self.upper.free_symbols | self.excluded.free_symbols
+
+    def _eval_subs(self, old, new):
+        if old == self.index:
+            return self
+        return None
+
+    def _hashable_content(self):
+        return self.args

@@ -1,0 +1,21 @@
+"""Canonical SymPy symbols shared by every layer.
+
+The engine, the certifier and the JSON always use these names (``o``, ``y``,
+``z``, ``e``).  What a reader sees (``O``, ``Z``, ``t`` ...) is decided by the
+notation at render time, never here.  These are immutable constants, not state.
+"""
+
+from sympy import IndexedBase, Symbol
+
+OUTPUT = IndexedBase("o")   # O_i, the activation's output for class i
+TARGET = IndexedBase("y")   # y_i, the ground-truth value for class i
+INPUT = IndexedBase("z")    # Z_i, the activation's input (logit) for class i
+ERROR = IndexedBase("e")    # e_i, the per-class error whose sum is E
+
+SUM_INDEX = Symbol("i", integer=True, positive=True)    # the loss's summation index
+FREE_INDEX = Symbol("k", integer=True, positive=True)   # the input we differentiate by
+INNER_INDEX = Symbol("j", integer=True, positive=True)  # the activation's own summation index
+
+CLASSES = Symbol("H", integer=True, positive=True)      # number of classes when H is symbolic
+
+LOSS_NAME = "E"  # the loss is always shown as dE/dZ_k; its display name lives in the notation
