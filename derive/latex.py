@@ -1,25 +1,26 @@
 """LaTeX the way a lecturer writes it on a whiteboard.
 
-SymPy's own printer is correct but unreadable for derivations: it writes
-``\\frac{\\frac{\\partial}{\\partial Z_k} O_i y_i}{O_i}`` where a person writes
-``\\frac{y_i}{O_i} \\frac{\\partial O_i}{\\partial Z_k}``, prints ``\\log``, reorders
-factors the engine placed on purpose and emits ``\\operatorname`` (which GitHub's
-Markdown maths lacks).  :class:`WhiteboardPrinter` overrides only how each kind
-of expression is formatted; the ordering rules live in ``derive.latex_order``.
+SymPy's printer writes ``\\frac{\\frac{\\partial}{\\partial Z_k} O_i y_i}{O_i}`` where a
+person writes ``\\frac{y_i}{O_i} \\frac{\\partial O_i}{\\partial Z_k}``, prints ``\\log``,
+reorders factors the engine placed on purpose and emits ``\\operatorname`` (which
+GitHub's Markdown maths lacks).  :class:`WhiteboardPrinter` overrides only how each
+kind of expression is formatted; ordering rules live in ``derive.latex_order``.
 
 Display names come from a :class:`~derive.notation.Notation`: the canonical
 ``o, y, z, e`` and ``i, j, k, H, E`` are shown as the notation says.  Output uses
-only macros that both pdflatex (with amsmath) and KaTeX understand.
+only macros that both pdflatex (with amsmath) and KaTeX understand, plus
+``\\cancel`` (package ``cancel``) when a caller asks for it through ``marks``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 
-from sympy import Add, Derivative, Eq, Idx, Indexed, KroneckerDelta, Piecewise, Pow, S, Sum, exp, log, sympify
+from sympy import Add, Basic, Eq, KroneckerDelta, Piecewise, Pow, S, Sum, exp, log, sympify
 from sympy.printing.latex import LatexPrinter, greek_letters_set, latex_escape, tex_greek_dictionary
 
-from derive.latex_order import is_unevaluated, split_product
+from derive.latex_order import is_plain, is_short, is_unevaluated, split_product
 from derive.notation import Notation
 from derive.sums import SumExcept
 from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
@@ -40,33 +41,29 @@ _FUNCTION_MACROS = MappingProxyType({
 
 def _name_tex(name: str) -> str:
     """A bare name as maths: one letter as is, a Greek name as its macro, else upright text."""
-    if name in tex_greek_dictionary:
-        return tex_greek_dictionary[name]
-    if name.lower() in greek_letters_set:
-        return "\\" + name
-    if len(name) == 1:
-        return name
-    return r"\mathrm{%s}" % latex_escape(name)
-
-
-def _is_plain(expr) -> bool:
-    """A single symbol, indexed symbol or non-negative integer: needs no brackets anywhere."""
-    return expr.is_Symbol or isinstance(expr, (Indexed, Idx)) or (expr.is_Integer and expr.is_nonnegative)
-
-
-def _is_short(expr) -> bool:
-    """Short enough to sit in the numerator of a derivative: ``\\partial \\ln O_i``."""
-    if _is_plain(expr):
-        return True
-    if isinstance(expr, Pow):
-        return _is_plain(expr.base) and (expr.exp.is_Symbol or expr.exp.is_Integer)
-    if expr.is_Function and not isinstance(expr, Piecewise):
-        return all(_is_plain(arg) for arg in expr.args)
-    return False
+    if name in greek_letters_set or name in tex_greek_dictionary:
+        return tex_greek_dictionary.get(name, "\\" + name)
+    return name if len(name) == 1 else r"\mathrm{%s}" % latex_escape(name)
 
 
 def _paren(tex: str) -> str:
     return r"\left(%s\right)" % tex
+
+
+def _raised(tex: str, power) -> str:
+    """``tex`` raised to ``power`` when SymPy's Pow printer asks for it (``exp=...``)."""
+    return tex if power is None else r"%s^{%s}" % (_paren(tex), power)
+
+
+def _drawn(tex: str, mark, note: str | None) -> str:
+    """``tex`` struck through (sign left outside) or underbraced (with ``note``, maths, below)."""
+    kind = getattr(mark, "value", mark)
+    if kind == "cancel":
+        return "- \\cancel{%s}" % tex[1:].lstrip() if tex.startswith("-") else "\\cancel{%s}" % tex
+    if kind == "underbrace":
+        body = _paren(tex) if tex.startswith("-") else tex
+        return "\\underbrace{%s}%s" % (body, "" if note is None else "_{%s}" % note)
+    raise ValueError(f"cannot draw mark {kind!r}: only 'cancel' and 'underbrace' are drawn")
 
 
 def _negated(tex: str) -> str:
@@ -79,11 +76,16 @@ class WhiteboardPrinter(LatexPrinter):
 
     printmethod = "_whiteboard_latex"
 
-    def __init__(self, notation: Notation = Notation()):
+    def __init__(self, notation: Notation = Notation(), marks: Mapping | None = None):
         super().__init__()
         self._notation = notation
+        self._marks = MappingProxyType(dict(marks or {}))
 
-    # -- names -------------------------------------------------------------
+    def _print(self, expr, **kwargs):
+        tex = super()._print(expr, **kwargs)
+        mark = self._marks.get(expr) if self._marks and isinstance(expr, Basic) else None
+        return tex if mark is None else _drawn(tex, *mark)
+
     def _print_Symbol(self, expr, style="plain"):
         role = _SYMBOL_ROLES.get(expr.name)
         if role is None:
@@ -101,7 +103,6 @@ class WhiteboardPrinter(LatexPrinter):
         indices = ",".join(self._print(index) for index in expr.indices)
         return "%s_{%s}" % (self._print(expr.base), indices)
 
-    # -- numbers -----------------------------------------------------------
     def _print_Float(self, expr):
         text = format(float(expr), ".6g")
         mantissa, _, power = text.partition("e")
@@ -109,7 +110,6 @@ class WhiteboardPrinter(LatexPrinter):
             mantissa += ".0"
         return mantissa if not power else r"%s \cdot 10^{%d}" % (mantissa, int(power))
 
-    # -- sums and products -------------------------------------------------
     def _print_Add(self, expr, order=None):
         keep = is_unevaluated(expr)
         terms = expr.args if keep else expr.as_ordered_terms()
@@ -124,19 +124,19 @@ class WhiteboardPrinter(LatexPrinter):
     def _print_Mul(self, expr):
         if is_unevaluated(expr):
             return self._product(list(expr.args))
-        coefficient, numerator, denominator, derivatives = split_product(expr)
+        coefficient, numerator, denominator, trailing = split_product(expr)
         sign = "- " if coefficient.is_negative else ""
         coefficient = abs(coefficient)
         if not denominator:
             lead = [] if coefficient == 1 else [coefficient]
-            return sign + self._join(self._factor_items(lead + numerator + derivatives, bool(sign)))
+            return sign + self._join(self._factor_items(lead + numerator + trailing, bool(sign)))
         if coefficient.is_Rational:
             numerator = ([] if coefficient.p == 1 else [S(coefficient.p)]) + numerator
             denominator = ([] if coefficient.q == 1 else [S(coefficient.q)]) + denominator
         elif coefficient != 1:
             numerator = [coefficient] + numerator
         fraction = r"\frac{%s}{%s}" % (self._product(numerator) if numerator else "1", self._product(denominator))
-        return sign + self._join([(None, fraction)] + self._factor_items(derivatives, True))
+        return sign + self._join([(None, fraction)] + self._factor_items(trailing, True))
 
     def _product(self, factors: list) -> str:
         """Factors in the given order; a leading -1 becomes a minus sign."""
@@ -177,7 +177,7 @@ class WhiteboardPrinter(LatexPrinter):
         if power == S.Half:
             return r"\sqrt{%s}" % self._print(base)
         base_tex = self._print(base)
-        simple = _is_plain(base) or isinstance(base, KroneckerDelta) or (
+        simple = is_plain(base) or isinstance(base, KroneckerDelta) or (
             base.is_Function and not isinstance(base, (log, exp, Piecewise)))
         return "%s^{%s}" % (base_tex if simple else _paren(base_tex), self._print(power))
 
@@ -185,14 +185,12 @@ class WhiteboardPrinter(LatexPrinter):
         inner = self._print(expr.args[0])
         return _paren(inner) if isinstance(expr.args[0], Add) else inner
 
-    # -- calculus ----------------------------------------------------------
     def _print_Derivative(self, expr):
         order = sum((count for _, count in expr.variable_count), S.Zero)
         top = r"\partial" if order == 1 else r"\partial^{%s}" % self._print(order)
-        bottom = " ".join(
-            r"\partial %s" % self._print(var) if count == 1 else r"\partial %s^{%s}" % (self._print(var), self._print(count))
-            for var, count in expr.variable_count)
-        if _is_short(expr.expr):
+        bottom = " ".join(r"\partial " + self._print(var if count == 1 else Pow(var, count, evaluate=False))
+                          for var, count in expr.variable_count)
+        if is_short(expr.expr):
             return r"\frac{%s %s}{%s}" % (top, self._print(expr.expr), bottom)
         return r"\frac{%s}{%s}%s" % (top, bottom, _paren(self._print(expr.expr)))
 
@@ -214,30 +212,24 @@ class WhiteboardPrinter(LatexPrinter):
             below = r"\substack{%s=%s \\ %s}" % (index, self._print(expr.lower), below)
         return r"\sum_{%s}^{%s} %s" % (below, self._print(expr.upper), self._summand(expr.function))
 
-    # -- functions ---------------------------------------------------------
     def _print_log(self, expr, exp=None):
         arg = expr.args[0]
-        tex = r"\ln " + self._print(arg) if _is_plain(arg) else r"\ln" + _paren(self._print(arg))
-        return tex if exp is None else r"%s^{%s}" % (_paren(tex), exp)
+        return _raised(r"\ln " + self._print(arg) if is_plain(arg) else r"\ln" + _paren(self._print(arg)), exp)
 
     def _print_exp(self, expr, exp=None):
-        tex = "e^{%s}" % self._print(expr.args[0])
-        return tex if exp is None else r"%s^{%s}" % (_paren(tex), exp)
+        return _raised("e^{%s}" % self._print(expr.args[0]), exp)
 
     def _print_Function(self, expr, exp=None):
         name = expr.func.__name__
         head = _FUNCTION_MACROS.get(name) or _name_tex(name)
-        tex = head + _paren(", ".join(self._print(arg) for arg in expr.args))
-        return tex if exp is None else r"%s^{%s}" % (_paren(tex), exp)
+        return _raised(head + _paren(", ".join(self._print(arg) for arg in expr.args)), exp)
 
     def _print_KroneckerDelta(self, expr, exp=None):
         first, second = (self._print(arg) for arg in expr.args[:2])
-        tex = r"\delta_{%s%s%s}" % (first, "" if len(first) == len(second) == 1 else ",", second)
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+        return _raised(r"\delta_{%s%s%s}" % (first, "" if len(first) == len(second) == 1 else ",", second), exp)
 
     def _print_Piecewise(self, expr):
-        pieces = expr.args
-        rows = []
+        pieces, rows = expr.args, []
         for value, condition in pieces:
             if condition != S.true:
                 when = r"\text{if } " + self._print(condition)
@@ -250,10 +242,12 @@ class WhiteboardPrinter(LatexPrinter):
         return r"\begin{cases} %s \end{cases}" % r" \\ ".join(rows)
 
 
-def to_latex(expr, notation: Notation = Notation()) -> str:
+def to_latex(expr, notation: Notation = Notation(), marks: Mapping | None = None) -> str:
     """LaTeX for ``expr`` in whiteboard form, with display names from ``notation``.
 
-    Deterministic: the same expression always gives the same string.
+    ``marks`` maps sub-expressions of ``expr`` to ``(mark, note)``: mark ``"cancel"``
+    strikes every occurrence through, ``"underbrace"`` braces it with ``note`` (LaTeX
+    maths or None) below.  Deterministic: the same input always gives the same string.
     """
-    tex = WhiteboardPrinter(notation).doprint(sympify(expr, strict=True))
+    tex = WhiteboardPrinter(notation, marks).doprint(sympify(expr, strict=True))
     return tex.replace(r"\operatorname{", r"\mathrm{")  # safety net for SymPy's special-function printers

@@ -1,12 +1,14 @@
-"""Which factor a person writes first: the ordering rules of the LaTeX printer.
+"""Which factor a person writes first, and which need no brackets: layout rules of the LaTeX printer.
 
 SymPy sorts the factors of a product by its own canonical key, so ``y_i/O_i``
 times a derivative comes out as ``1/O_i, dO_i/dZ_k, y_i``.  On a whiteboard a
 lecturer writes the numeric coefficient first, then targets, outputs, inputs,
 other plain factors, bracketed sums, applied functions (``\\ln O_i``, ``e^{Z_k}``,
-``\\delta_{ik}``), sums, and the derivative fractions last,
-in chain-rule order (``dE/dO_i`` before ``dO_i/dZ_k``).  Every key here is built
-from ``default_sort_key``, so the order never depends on ``PYTHONHASHSEED``.
+``\\delta_{ik}``), sums, and the derivative fractions last, in chain-rule order
+(``dE/dO_i`` before ``dO_i/dZ_k``).  Held values (``UnevaluatedExpr``: a value the
+engine substituted and keeps apart until it cancels) stand where the derivative
+they replaced stood, after the fraction.  Every key is built from
+``default_sort_key``, so the order never depends on ``PYTHONHASHSEED``.
 
 A product or sum built with ``evaluate=False`` keeps the order the engine gave
 it; :func:`is_unevaluated` tells the two apart.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from sympy import Add, Derivative, Indexed, Mul, Pow, Sum, UnevaluatedExpr, default_sort_key
+from sympy import Add, Derivative, Idx, Indexed, Mul, Piecewise, Pow, Sum, UnevaluatedExpr, default_sort_key
 
 from derive.sums import SumExcept
 from derive.symbols import INPUT, OUTPUT, TARGET
@@ -24,6 +26,22 @@ from derive.symbols import INPUT, OUTPUT, TARGET
 # rank of a plain indexed factor by its canonical base name: y before o before z
 _BASE_RANK = MappingProxyType({TARGET.label.name: 1, OUTPUT.label.name: 2, INPUT.label.name: 3})
 _OTHER_PLAIN, _BRACKETED, _APPLIED, _SUMS, _DERIVATIVES = 4, 5, 6, 7, 8
+
+
+def is_plain(expr) -> bool:
+    """A single symbol, indexed symbol or non-negative integer: needs no brackets anywhere."""
+    return expr.is_Symbol or isinstance(expr, (Indexed, Idx)) or (expr.is_Integer and expr.is_nonnegative)
+
+
+def is_short(expr) -> bool:
+    """Short enough to sit in the numerator of a derivative: ``\\partial \\ln O_i``, ``\\partial O_i^2``."""
+    if is_plain(expr):
+        return True
+    if isinstance(expr, Pow):
+        return is_plain(expr.base) and (expr.exp.is_Symbol or expr.exp.is_Integer)
+    if expr.is_Function and not isinstance(expr, Piecewise):
+        return all(is_plain(arg) for arg in expr.args)
+    return False
 
 
 def is_unevaluated(expr) -> bool:
@@ -79,18 +97,21 @@ def chain_order(derivatives: list) -> list:
 
 
 def split_product(expr: Mul) -> tuple:
-    """Split an evaluated product into ``(coefficient, numerator, denominator, derivatives)``.
+    """Split an evaluated product into ``(coefficient, numerator, denominator, trailing)``.
 
     Numerator and denominator factors come back in whiteboard order; a factor
-    ``x**-n`` (rational n > 0) goes to the denominator as ``x**n``.
+    ``x**-n`` (rational n > 0) goes to the denominator as ``x**n``.  Trailing
+    factors are written after the fraction: held values, then derivatives.
     """
     coefficient, rest = expr.as_coeff_Mul()
-    numerator, denominator, derivatives = [], [], []
+    numerator, denominator, held, derivatives = [], [], [], []
     for factor in Mul.make_args(rest):
         if factor == 1:
             continue
         if isinstance(factor, Derivative):
             derivatives.append(factor)
+        elif isinstance(factor, UnevaluatedExpr):
+            held.append(factor)
         elif factor.is_Pow and factor.exp.is_Rational and factor.exp.is_negative:
             denominator.append(Pow(factor.base, -factor.exp))
         else:
@@ -99,5 +120,5 @@ def split_product(expr: Mul) -> tuple:
         coefficient,
         sorted(numerator, key=factor_key),
         sorted(denominator, key=factor_key),
-        chain_order(derivatives),
+        sorted(held, key=factor_key) + chain_order(derivatives),
     )

@@ -61,14 +61,16 @@ class Mark(Enum):
     """How a step points the reader at a sub-expression.
 
     ``UNDERBRACE`` and ``CANCEL`` are drawn inside the step's ``after``;
-    ``CANCELLED`` (a factor or term that disappeared) and ``INTERMEDIATE`` (the
-    quantity the chain rule goes through) are named in the step's prose.
+    the others (a factor or term that disappeared, the quantity the chain rule
+    goes through, a factor moved out, a definition used) are named in the prose.
     """
 
     UNDERBRACE = "underbrace"
     CANCEL = "cancel"
     CANCELLED = "cancelled"
     INTERMEDIATE = "intermediate"
+    CONSTANT = "constant"        # a factor moved out of a derivative or a sum
+    DEFINITION = "definition"    # a quantity written out; note holds its definition
 
 
 @dataclass(frozen=True, slots=True)

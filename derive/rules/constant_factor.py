@@ -3,7 +3,7 @@
 from sympy import Mul
 
 from derive.rules.base import d, is_derivative, local, parts
-from derive.trail import Rule
+from derive.trail import Annotation, Mark, Rule
 
 
 def constant_factor(node, ctx):
@@ -16,4 +16,6 @@ def constant_factor(node, ctx):
     varying = [factor for factor in f.args if ctx.depends(factor, x)]
     if not constant or not varying:
         return None
-    return local(Rule.CONSTANT_FACTOR, node, Mul(*constant) * d(Mul(*varying), x))
+    factor = Mul(*constant)
+    marks = (Annotation(Mark.CONSTANT, factor),)
+    return local(Rule.CONSTANT_FACTOR, node, factor * d(Mul(*varying), x), annotations=marks)

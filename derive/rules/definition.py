@@ -10,7 +10,7 @@ are written out, and only under a derivative, so a result folded back into
 from sympy import Indexed
 
 from derive.rules.base import d, is_derivative, local, parts
-from derive.trail import Rule
+from derive.trail import Annotation, Mark, Rule
 
 
 def definition(node, ctx):
@@ -24,4 +24,5 @@ def definition(node, ctx):
             replacements[quantity] = found.at(quantity.indices[0])
     if not replacements:
         return None
-    return local(Rule.DEFINITION, node, d(f.xreplace(replacements), x))
+    marks = tuple(Annotation(Mark.DEFINITION, quantity, body) for quantity, body in sorted(replacements.items(), key=str))
+    return local(Rule.DEFINITION, node, d(f.xreplace(replacements), x), annotations=marks)

@@ -7,23 +7,31 @@ collect rule then removes it.
 
 from collections import defaultdict
 
-from sympy import Add, Mul, S, expand as sympy_expand
+from sympy import Add, Mul, S
 
 from derive.rules.base import local
 from derive.trail import Annotation, Mark, Rule
 
 
-def _written_order(node):
-    """Terms as a person writes them: those without a leading minus first, otherwise as given."""
+def written_order(node):
+    """The terms of a sum as a person writes them: positive terms first, otherwise as SymPy keeps them."""
     terms = Add.make_args(node)
-    return [t for t in terms if not t.could_extract_minus_sign()] + [t for t in terms if t.could_extract_minus_sign()]
+    negative = [t.as_coeff_Mul()[0].is_negative for t in terms]
+    return [t for t, neg in zip(terms, negative) if not neg] + [t for t, neg in zip(terms, negative) if neg]
+
+
+def distribute(term):
+    """``c·(a + b − d) -> [c·a, c·b, −c·d]``, in the written order of the bracket."""
+    factors = Mul.make_args(term)
+    for position, factor in enumerate(factors):
+        if factor.is_Add:
+            rest = Mul(*(f for p, f in enumerate(factors) if p != position))
+            return [term for addend in written_order(factor) for term in distribute(rest * addend)]
+    return [term]
 
 
 def expanded_terms(node):
-    terms = []
-    for term in _written_order(node):
-        terms.extend(Add.make_args(sympy_expand(term, deep=False, power_exp=False, log=False, multinomial=False)))
-    return terms
+    return [piece for term in written_order(node) for piece in distribute(term)]
 
 
 def cancelling_terms(terms):

@@ -4,7 +4,7 @@ from sympy import Mul, Sum
 
 from derive.rules.base import local
 from derive.sums import SumExcept
-from derive.trail import Rule
+from derive.trail import Annotation, Mark, Rule
 
 
 def _index_of(node):
@@ -25,4 +25,5 @@ def factor_out(node, ctx):
     if not constant or not varying:
         return None
     inner = node.func(Mul(*varying), *node.args[1:])
-    return local(Rule.FACTOR_OUT, node, Mul(*constant) * inner)
+    factor = Mul(*constant)
+    return local(Rule.FACTOR_OUT, node, factor * inner, annotations=(Annotation(Mark.CONSTANT, factor),))

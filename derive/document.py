@@ -1,0 +1,159 @@
+"""The view a template sees: a certified trail turned into LaTeX strings and plain data.
+
+This module only formats what the trail already holds (and the worked example
+computed from it).  It never differentiates or simplifies anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Basic, Derivative, Eq, Symbol
+
+from derive.example import WorkedExample, inputs_for
+from derive.latex import to_latex
+from derive.notation import Notation
+from derive.symbols import CLASSES, FREE_INDEX, INPUT, LOSS_NAME
+from derive.trail import Mark, Step, Trail
+
+DRAWN_MARKS = (Mark.UNDERBRACE, Mark.CANCEL)
+TITLES = {("softmax", "cross-entropy"): "categorical cross-entropy through a softmax output layer"}
+
+
+@dataclass(frozen=True)
+class StepView:
+    number: str
+    rule: str
+    title: str
+    formula: str
+    lhs: str
+    before: str
+    after: str
+    focus_before: str | None
+    focus_after: str | None
+    constant: str | None
+    intermediate: str | None
+    definitions: tuple[str, ...]
+    cancelled: tuple[str, ...]
+    underbraces: tuple[str, ...]
+    assumptions: tuple[tuple[str, str], ...]
+    substeps: tuple["StepView", ...]
+    certified: bool
+
+
+@dataclass(frozen=True)
+class ExampleView:
+    classes: int
+    outputs: tuple[str, ...]
+    targets: tuple[str, ...]
+    inputs: tuple[str, ...]
+    loss_exact: str
+    loss_value: str
+    gradient: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    title: str
+    activation: str
+    loss: str
+    classes: str
+    concrete: bool
+    notation: Notation
+    definitions: tuple[str, ...]
+    assumptions: tuple[tuple[str, str, tuple[str, ...]], ...]
+    lhs: str
+    start: str
+    steps: tuple[StepView, ...]
+    result: str
+    gradient: tuple[str, ...]
+    example: ExampleView | None
+    checked_at: str
+
+
+def decimal(value: Basic, places: int = 4) -> str:
+    text = f"{float(value):.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+class Formatter:
+    def __init__(self, notation: Notation):
+        self.notation = notation
+
+    def tex(self, expr: Basic, marks=None) -> str:
+        return to_latex(expr, self.notation, marks) if marks else to_latex(expr, self.notation)
+
+    def step(self, step: Step, number: str, lhs: str) -> StepView:
+        def targets(mark: Mark) -> tuple[str, ...]:
+            return tuple(self.tex(a.target) for a in step.annotations if a.mark is mark)
+
+        def first(mark: Mark) -> str | None:
+            found = targets(mark)
+            return found[0] if found else None
+
+        drawn = {a.target: (a.mark.value, None if a.note is None else self.tex(a.note)) for a in step.annotations if a.mark in DRAWN_MARKS}
+        sub_lhs = self.tex(step.substeps[0].before) if step.substeps else lhs
+        return StepView(
+            number=number,
+            rule=step.rule.value,
+            title=step.rule.title,
+            formula=step.rule.formula,
+            lhs=lhs,
+            before=self.tex(step.before),
+            after=self.tex(step.after, drawn),
+            focus_before=None if step.focus is None else self.tex(step.focus[0]),
+            focus_after=None if step.focus is None else self.tex(step.focus[1]),
+            constant=first(Mark.CONSTANT),
+            intermediate=first(Mark.INTERMEDIATE),
+            definitions=tuple(
+                self.tex(Eq(a.target, a.note, evaluate=False)) for a in step.annotations if a.mark is Mark.DEFINITION
+            ),
+            cancelled=targets(Mark.CANCELLED),
+            underbraces=tuple(self.tex(a.note) for a in step.annotations if a.mark is Mark.UNDERBRACE),
+            assumptions=tuple((a.name, self.tex(a.statement)) for a in step.assumptions),
+            substeps=tuple(self.step(sub, f"{number}.{n}", sub_lhs) for n, sub in enumerate(step.substeps, start=1)),
+            certified=step.certified,
+        )
+
+    def example(self, example: WorkedExample) -> ExampleView:
+        return ExampleView(
+            classes=len(example.outputs),
+            outputs=tuple(decimal(v, 2) for v in example.outputs),
+            targets=tuple(decimal(v, 0) for v in example.targets),
+            inputs=tuple(decimal(v, 4) for v in inputs_for(example)),
+            loss_exact=self.tex(example.loss),
+            loss_value=decimal(example.loss),
+            gradient=tuple(decimal(v, 4) for v in example.gradient),
+        )
+
+
+def _uses(steps: tuple[StepView, ...], name: str) -> tuple[str, ...]:
+    found = []
+    for step in steps:
+        if any(assumption[0] == name for assumption in step.assumptions):
+            found.append(step.number)
+        found.extend(_uses(step.substeps, name))
+    return tuple(dict.fromkeys(n.split(".")[0] for n in found))
+
+
+def document_view(trail: Trail, notation: Notation, example: WorkedExample | None, checked_at: tuple[int, ...]) -> DocumentView:
+    fmt = Formatter(notation)
+    lhs = fmt.tex(Derivative(Symbol(LOSS_NAME), INPUT[FREE_INDEX], evaluate=False))
+    steps = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
+    return DocumentView(
+        title=TITLES.get((trail.activation, trail.loss), f"{trail.loss} through {trail.activation}"),
+        activation=trail.activation,
+        loss=trail.loss,
+        classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),
+        concrete=trail.classes is not None,
+        notation=notation,
+        definitions=tuple(fmt.tex(eq) for eq in trail.definitions),
+        assumptions=tuple((a.name, fmt.tex(a.statement), _uses(steps, a.name)) for a in trail.assumptions),
+        lhs=lhs,
+        start=fmt.tex(trail.start),
+        steps=steps,
+        result=fmt.tex(trail.result),
+        gradient=tuple(fmt.tex(component) for component in trail.gradient or ()),
+        example=None if example is None else fmt.example(example),
+        checked_at=", ".join(str(h) for h in checked_at),
+    )

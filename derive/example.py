@@ -1,0 +1,62 @@
+"""A worked numerical example, computed from a trail rather than typed.
+
+Given outputs ``O`` and targets ``y`` for H classes, it evaluates the loss from
+the trail's own definitions and the gradient from the trail's certified result,
+and finds inputs ``Z`` that produce those outputs (``Z_i = ln O_i`` is one choice
+for a normalised activation such as softmax).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Basic, Expr, Rational, log
+
+from derive.symbols import CLASSES, ERROR, FREE_INDEX, OUTPUT, TARGET
+from derive.trail import Trail
+
+SEED_OUTPUTS = (Rational(1, 5), Rational(3, 5), Rational(1, 5))
+SEED_TARGETS = (1, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkedExample:
+    outputs: tuple[Expr, ...]
+    targets: tuple[Expr, ...]
+    loss: Expr
+    gradient: tuple[Expr, ...]
+
+
+def _per_class_error(trail: Trail) -> tuple[Basic, Basic]:
+    for equation in trail.definitions:
+        if equation.lhs.base == ERROR:
+            return equation.lhs.indices[0], equation.rhs
+    raise ValueError("the trail has no per-class error")
+
+
+def default_values(classes: int | None) -> tuple[tuple, tuple]:
+    """Seed 000's example for H = 3 (and symbolic H); otherwise outputs proportional to 1..H, class 1 true."""
+    if classes is None or classes == 3:
+        return SEED_OUTPUTS, SEED_TARGETS
+    total = classes * (classes + 1) // 2
+    outputs = tuple(Rational(m, total) for m in range(1, classes + 1))
+    return outputs, (1,) + (0,) * (classes - 1)
+
+
+def worked_example(trail: Trail, outputs=None, targets=None) -> WorkedExample:
+    if outputs is None or targets is None:
+        outputs, targets = default_values(trail.classes)
+    classes = len(outputs)
+    values = {OUTPUT[m]: outputs[m - 1] for m in range(1, classes + 1)}
+    values.update({TARGET[m]: targets[m - 1] for m in range(1, classes + 1)})
+    index, error = _per_class_error(trail)
+    loss = sum((error.xreplace({index: m}).xreplace(values) for m in range(1, classes + 1)), Rational(0))
+    gradient = tuple(
+        trail.result.xreplace({CLASSES: classes, FREE_INDEX: k}).xreplace(values) for k in range(1, classes + 1)
+    )
+    return WorkedExample(tuple(outputs), tuple(targets), loss, gradient)
+
+
+def inputs_for(example: WorkedExample) -> tuple[Expr, ...]:
+    """Inputs whose softmax gives the example's outputs."""
+    return tuple(log(value) for value in example.outputs)

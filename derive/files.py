@@ -1,0 +1,31 @@
+"""Writing documents so that nothing is ever half written.
+
+Every text goes to a temporary file in the destination folder first; only when
+all of them are complete are they renamed into place (``os.replace`` is atomic on
+one file system).  On any failure the temporary files are removed and existing
+files are left untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_all(documents: dict[Path, str]) -> list[Path]:
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in documents.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((temporary, path))
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    finally:
+        for temporary, _ in staged:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    return list(documents)

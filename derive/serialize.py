@@ -1,0 +1,87 @@
+"""Trail <-> JSON.  Every expression is stored as ``{"latex", "srepr"}``.
+
+The ``srepr`` is exact (argument order kept) and is read back by the
+whitelisting loader in :mod:`derive.srepr`, so ``trail_from_json`` rebuilds the
+very same trail and an external tool can work from the JSON alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from derive.latex import to_latex
+from derive.notation import Notation
+from derive.srepr import dump, load
+from derive.trail import Annotation, Assumption, Mark, Rule, Step, Trail
+
+
+def _expr(expr, notation: Notation) -> dict[str, str]:
+    return {"latex": to_latex(expr, notation), "srepr": dump(expr)}
+
+
+def _step(step: Step, notation: Notation) -> dict[str, Any]:
+    return {
+        "rule": step.rule.value,
+        "title": step.rule.title,
+        "before": _expr(step.before, notation),
+        "after": _expr(step.after, notation),
+        "focus": None if step.focus is None else [_expr(part, notation) for part in step.focus],
+        "assumptions": [assumption.name for assumption in step.assumptions],
+        "annotations": [
+            {"mark": a.mark.value, "target": _expr(a.target, notation), "note": None if a.note is None else _expr(a.note, notation)}
+            for a in step.annotations
+        ],
+        "certified": step.certified,
+        "substeps": [_step(sub, notation) for sub in step.substeps],
+    }
+
+
+def trail_to_json(trail: Trail, notation: Notation = Notation()) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "activation": trail.activation,
+        "loss": trail.loss,
+        "H": "H" if trail.classes is None else trail.classes,
+        "targets": trail.targets,
+        "assumptions": [
+            {"name": a.name, "latex": to_latex(a.statement, notation), "srepr": dump(a.statement)} for a in trail.assumptions
+        ],
+        "definitions": [_expr(eq, notation) for eq in trail.definitions],
+        "start": _expr(trail.start, notation),
+        "steps": [_step(step, notation) for step in trail.steps],
+        "result": _expr(trail.result, notation),
+    }
+    if trail.gradient is not None:
+        data["gradient"] = [dump(component) for component in trail.gradient]
+    return data
+
+
+def _load_step(data: dict[str, Any], assumptions: dict[str, Assumption]) -> Step:
+    return Step(
+        rule=Rule(data["rule"]),
+        before=load(data["before"]["srepr"]),
+        after=load(data["after"]["srepr"]),
+        assumptions=tuple(assumptions[name] for name in data["assumptions"]),
+        annotations=tuple(
+            Annotation(Mark(a["mark"]), load(a["target"]["srepr"]), None if a["note"] is None else load(a["note"]["srepr"]))
+            for a in data["annotations"]
+        ),
+        substeps=tuple(_load_step(sub, assumptions) for sub in data["substeps"]),
+        focus=None if data["focus"] is None else tuple(load(part["srepr"]) for part in data["focus"]),
+        certified=data["certified"],
+    )
+
+
+def trail_from_json(data: dict[str, Any]) -> Trail:
+    assumptions = {a["name"]: Assumption(a["name"], load(a["srepr"])) for a in data["assumptions"]}
+    return Trail(
+        activation=data["activation"],
+        loss=data["loss"],
+        classes=None if data["H"] == "H" else int(data["H"]),
+        targets=data["targets"],
+        start=load(data["start"]["srepr"]),
+        steps=tuple(_load_step(step, assumptions) for step in data["steps"]),
+        result=load(data["result"]["srepr"]),
+        assumptions=tuple(assumptions.values()),
+        definitions=tuple(load(eq["srepr"]) for eq in data["definitions"]),
+        gradient=None if "gradient" not in data else tuple(load(text) for text in data["gradient"]),
+    )

@@ -1,0 +1,90 @@
+"""SymPy ``srepr`` text out and back in, exactly, and without ``eval``.
+
+``dump`` is ``srepr`` that keeps the argument order of sums and products, so an
+expression the engine wrote unevaluated on purpose (``O_k − O_k y_k − y_k + O_k y_k``)
+reads back identical.  ``load`` parses the text with :mod:`ast`; it is
+parsed with :mod:`ast` and only whitelisted constructors with literal
+arguments are called; anything else (names, attributes, subscripts, lambdas,
+comprehensions, huge literals) is refused.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import sympy
+from sympy import Basic
+from sympy.printing.repr import ReprPrinter
+
+from derive.sums import SumExcept
+
+MAX_LENGTH = 2_000_000
+MAX_DEPTH = 400
+_CONSTRUCTORS = {
+    name: getattr(sympy, name)
+    for name in (
+        "Symbol", "Dummy", "Integer", "Rational", "Float", "Indexed", "IndexedBase", "Sum", "Derivative", "Tuple",
+        "Add", "Mul", "Pow", "log", "exp", "KroneckerDelta", "Piecewise", "Equality", "Unequality",
+        "UnevaluatedExpr", "tanh", "sqrt", "Abs",
+    )
+}
+_CONSTRUCTORS["SumExcept"] = SumExcept
+_CONSTRUCTORS["ExprCondPair"] = sympy.functions.elementary.piecewise.ExprCondPair
+_SINGLETONS = {"Half": sympy.S.Half, "NegativeOne": sympy.S.NegativeOne, "One": sympy.S.One, "Zero": sympy.S.Zero,
+               "BooleanTrue": sympy.true, "BooleanFalse": sympy.false, "Infinity": sympy.oo, "NegativeInfinity": -sympy.oo}
+_NAMES = {"true": sympy.true, "false": sympy.false, "oo": sympy.oo, "zoo": sympy.zoo, "nan": sympy.nan}
+_ARITHMETIC = {"Add", "Mul", "Pow"}
+
+
+class SreprError(ValueError):
+    """Text that is not a plain srepr of the expressions derive writes."""
+
+
+def _literal(node: ast.AST, depth: int):
+    if depth > MAX_DEPTH:
+        raise SreprError("srepr nested too deeply")
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, str, bool)):
+        if isinstance(node.value, int) and abs(node.value) > 10**4000:
+            raise SreprError("integer literal too large")
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        return -_literal(node.operand, depth + 1)
+    if isinstance(node, ast.Name) and node.id in _NAMES:
+        return _NAMES[node.id]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        name = node.func.id
+        if name in _SINGLETONS and not node.args and not node.keywords:
+            return _SINGLETONS[name]
+        if name not in _CONSTRUCTORS:
+            raise SreprError(f"constructor {name!r} is not allowed")
+        args = [_literal(arg, depth + 1) for arg in node.args]
+        kwargs = {kw.arg: _literal(kw.value, depth + 1) for kw in node.keywords if kw.arg is not None}
+        if len(kwargs) != len(node.keywords) or any(not isinstance(v, (bool, int, str)) for v in kwargs.values()):
+            raise SreprError("only literal keyword arguments are allowed")
+        built = _CONSTRUCTORS[name](*args, **kwargs)
+        if name in _ARITHMETIC and built.args != tuple(args):
+            built = _CONSTRUCTORS[name](*args, evaluate=False)  # it was written unevaluated on purpose
+        return built
+    raise SreprError(f"unexpected {type(node).__name__} in srepr")
+
+
+class _ExactReprPrinter(ReprPrinter):
+    def _print_Add(self, expr, order=None):
+        return "Add(%s)" % ", ".join(self._print(arg) for arg in expr.args)
+
+    def _print_Mul(self, expr, order=None):
+        return "Mul(%s)" % ", ".join(self._print(arg) for arg in expr.args)
+
+
+def dump(expr: Basic) -> str:
+    return _ExactReprPrinter().doprint(expr)
+
+
+def load(text: str) -> Basic:
+    if len(text) > MAX_LENGTH:
+        raise SreprError("srepr text too long")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, RecursionError, ValueError) as error:
+        raise SreprError(f"not valid srepr: {error}") from None
+    return _literal(tree.body, 0)
