@@ -50,6 +50,7 @@ class ExampleView:
     loss_exact: str
     loss_value: str
     gradient: tuple[str, ...]
+    wrong: bool  # the largest output is not the true class
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,12 @@ class Formatter:
             loss_exact=self.tex(example.loss),
             loss_value=decimal(example.loss),
             gradient=tuple(decimal(v, 4) for v in example.gradient),
+            wrong=_argmax(example.outputs) != _argmax(example.targets),
         )
+
+
+def _argmax(values) -> int:
+    return max(range(len(values)), key=lambda position: (values[position], -position))
 
 
 def _uses(steps: tuple[StepView, ...], name: str) -> tuple[str, ...]:
