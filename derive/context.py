@@ -15,11 +15,17 @@ from sympy import Basic, Eq, Expr, Indexed, IndexedBase, Symbol
 
 @dataclass(frozen=True, slots=True)
 class Definition:
-    """``base[index] := body`` (for example ``o[i] := exp(z[i]) / Σ_j exp(z[j])``)."""
+    """``base[index] := body`` (for example ``o[i] := exp(z[i]) / Σ_j exp(z[j])``).
+
+    ``inverse`` is optional: for an elementwise activation, the input written in
+    terms of ``placeholder`` (standing for the output), e.g. ``z = −ln(1/w − 1)``.
+    """
 
     base: IndexedBase
     index: Symbol
     body: Expr
+    inverse: Expr | None = None
+    placeholder: Symbol | None = None
 
     def at(self, index) -> Expr:
         """The body with the definition's index replaced by ``index``."""

@@ -6,33 +6,15 @@ proceeds is entirely the strategy's rules.  It knows nothing about LaTeX.
 
 from __future__ import annotations
 
-from sympy import Eq, Expr, Indexed, Sum
+from sympy import Eq, Expr, Indexed
 
-from derive import catalog
-from derive.context import Context, Definition
+from derive.context import Context
+from derive.formulation import formulate
 from derive.problem import Problem
-from derive.rules.base import d
 from derive.strategy import derive_gradient
-from derive.symbols import CLASSES, ERROR, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
-from derive.trail import Assumption, Trail
-
-
-def target_assumptions(problem: Problem, classes: Expr) -> tuple[Assumption, ...]:
-    if problem.targets == "one-hot":
-        total = Sum(TARGET[SUM_INDEX], (SUM_INDEX, 1, classes))
-        return (Assumption("one-hot", Eq(total, 1)),)
-    return ()
-
-
-def context_for(problem: Problem) -> Context:
-    classes = CLASSES if problem.classes is None else problem.classes
-    activation = catalog.activation(problem.activation)
-    loss = catalog.loss(problem.loss)
-    definitions = (
-        Definition(ERROR, SUM_INDEX, loss.per_class(SUM_INDEX)),
-        Definition(OUTPUT, SUM_INDEX, activation.formula(SUM_INDEX, classes)),
-    )
-    return Context(definitions, frozenset({ERROR}), target_assumptions(problem, classes))
+from derive.symbols import CLASSES, FREE_INDEX, OUTPUT
+from derive.trail import Trail
+from derive.verdict import judge
 
 
 def pinned_targets(ctx: Context, classes: int) -> dict:
@@ -58,20 +40,20 @@ def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr,
 
 
 def derive(problem: Problem) -> Trail:
-    ctx = context_for(problem)
-    classes = CLASSES if problem.classes is None else problem.classes
-    start = d(Sum(ERROR[SUM_INDEX], (SUM_INDEX, 1, classes)), INPUT[FREE_INDEX])
-    steps, result = derive_gradient(start, ctx)
+    setup = formulate(problem)
+    ctx = setup.context
+    steps, result = derive_gradient(setup.start, ctx)
     gradient = None if problem.classes is None else gradient_components(result, ctx, problem.classes)
     return Trail(
-        activation=problem.activation,
-        loss=problem.loss,
+        activation=setup.activation,
+        loss=setup.loss,
         classes=problem.classes,
-        targets=problem.targets,
-        start=start,
+        targets=setup.targets,
+        start=setup.start,
         steps=tuple(steps),
         result=result,
         assumptions=ctx.assumptions,
         definitions=tuple(definition.equation() for definition in ctx.definitions),
         gradient=gradient,
+        verdict=judge(result, problem),
     )

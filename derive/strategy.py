@@ -27,6 +27,7 @@ from derive.rules.definition import definition
 from derive.rules.delta_sum import delta_sum
 from derive.rules.exp import exp_rule
 from derive.rules.expand import expand
+from derive.rules.factor_gap import factor_gap
 from derive.rules.factor_out import factor_out
 from derive.rules.fold import fold
 from derive.rules.identity import identity
@@ -38,12 +39,16 @@ from derive.rules.log import log_rule
 from derive.rules.power import power
 from derive.rules.product import product
 from derive.rules.quotient import quotient
+from derive.rules.common_factor import common_factor
+from derive.rules.rejoin import rejoin
 from derive.rules.sum import sum_rule
+from derive.rules.tanh import tanh_rule
+from derive.rules.vanish import vanish
 from derive.trail import Step
 
 STEP_LIMIT = 200
 
-ELEMENTARY = (log_rule, exp_rule, power)
+ELEMENTARY = (log_rule, exp_rule, tanh_rule, power)
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ def differentiate_phases(simplify: tuple[Callable, ...]) -> tuple[Phase, ...]:
                 sum_rule,
                 log_rule,
                 exp_rule,
+                tanh_rule,
                 power,
                 partial(chain, outer_rules=ELEMENTARY),
                 quotient,
@@ -135,4 +141,6 @@ def derive_gradient(expr: Basic, ctx) -> tuple[list[Step], Basic]:
 
 
 LEMMA_PHASES = differentiate_phases((delta_sum, fold))
-MAIN_PHASES = differentiate_phases((delta_sum, index_split, cancel, factor_out, assumption, expand, collect))
+MAIN_PHASES = differentiate_phases(
+    (delta_sum, index_split, cancel, vanish, factor_out, assumption, rejoin, expand, collect, common_factor, factor_gap)
+)

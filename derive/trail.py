@@ -34,6 +34,7 @@ class Rule(Enum):
     CHAIN = ("chain", "Chain rule", r"\partial f(u) / \partial x = \partial f / \partial u \cdot \partial u / \partial x")
     LOG = ("log", "Log rule", r"\partial \ln u / \partial u = 1/u")
     EXP = ("exp", "Exp rule", r"\partial e^u / \partial u = e^u")
+    TANH = ("tanh", "Tanh rule", r"\partial \tanh u / \partial u = 1 - \tanh^2 u")
     POWER = ("power", "Power rule", r"\partial u^n / \partial u = n u^{n-1}")
     QUOTIENT = ("quotient", "Quotient rule", r"\partial (f/g) = (g\, \partial f - f\, \partial g)/g^2")
     PRODUCT = ("product", "Product rule", r"\partial (f g) = g\, \partial f + f\, \partial g")
@@ -47,6 +48,10 @@ class Rule(Enum):
     ASSUMPTION = ("assumption", "Assumption", r"\sum_i y_i = 1")
     EXPAND = ("expand", "Expanding the products", r"a(b + c) = ab + ac")
     COLLECT = ("collect", "Collecting like terms", r"a - a = 0")
+    VANISH = ("vanish", "Vanishing terms", r"\sum_{i \neq k} 0 = 0")
+    COMMON_FACTOR = ("common-factor", "Taking out common factors", r"a b + a c = a (b + c)")
+    FACTOR_GAP = ("factor-gap", "Factoring out the output error", r"f\,(O_k - y_k)")
+    REJOIN = ("rejoin", "Rejoining the sum", r"\sum_{i \neq k} f_i + f_k = \sum_i f_i")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,16 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class Verdict:
+    """Does the result collapse to ``O_k − y_k``?  If not, the extra factor and where it vanishes."""
+
+    matches: bool
+    factor: Basic | None  # result = factor · (O_k − y_k), when such a factor in the outputs exists
+    vanishes_at: tuple[Basic, ...] = ()  # output values where the factor is zero (saturation)
+    when_targets_sum_to_one: bool = False  # equals O_k − y_k once Σ y_i = 1 is used
+
+
+@dataclass(frozen=True, slots=True)
 class Trail:
     """A whole derivation of ``d loss / d z_k``: what was asked, the steps and the result."""
 
@@ -118,3 +133,4 @@ class Trail:
     assumptions: tuple[Assumption, ...] = ()
     definitions: tuple[Basic, ...] = field(default=())  # Eq(o_i, ...), Eq(e_i, ...)
     gradient: tuple[Basic, ...] | None = None  # concrete H: dE/dz_k for k = 1..H, in z and y only
+    verdict: Verdict | None = None

@@ -1,4 +1,4 @@
-"""Expanding products, applied only where the expansion lets terms cancel.
+"""Expanding products, applied only where multiplying out makes the expression shorter.
 
 ``O_k(1 − y_k) − y_k(1 − O_k) = O_k − O_k y_k − y_k + O_k y_k``: the result is
 kept unevaluated so the reader sees the pair that cancels (marked), and the
@@ -7,7 +7,7 @@ collect rule then removes it.
 
 from collections import defaultdict
 
-from sympy import Add, Mul, S
+from sympy import Add, Mul, S, count_ops
 
 from derive.rules.base import local
 from derive.trail import Annotation, Mark, Rule
@@ -42,12 +42,16 @@ def cancelling_terms(terms):
     return [term for group in groups.values() if len(group) > 1 and Add(*group) == S.Zero for term in group]
 
 
+def _has_product_of_sum(node):
+    return any(isinstance(t, Mul) and any(a.is_Add for a in t.args) for t in Add.make_args(node))
+
+
 def expand(node, ctx):
-    if not isinstance(node, Add) or not any(isinstance(t, Mul) and any(a.is_Add for a in t.args) for t in node.args):
+    if not isinstance(node, (Add, Mul)) or not _has_product_of_sum(node):
         return None
     terms = expanded_terms(node)
     cancelling = cancelling_terms(terms)
-    if not cancelling:
+    if not cancelling and count_ops(Add(*terms)) >= count_ops(node):
         return None
     after = Add(*terms, evaluate=False)
     marks = tuple(Annotation(Mark.CANCEL, term) for term in cancelling)

@@ -1,6 +1,8 @@
 """Rewriting in the outputs: replace the activation's formula by its name.
 
-For a normalised activation ``O_m = g(Z_m) / S`` with ``S = Σ_j g(Z_j)`` every
+For an elementwise activation with a known inverse ``Z = g⁻¹(O)`` every ``Z_m``
+is replaced by ``g⁻¹(O_m)`` (the sigmoid's ``e^{-Z}/(1 + e^{-Z})^2`` becomes
+``O(1 − O)``).  For a normalised activation ``O_m = g(Z_m) / S`` with ``S = Σ_j g(Z_j)`` every
 ``g(Z_m)`` becomes ``O_m·S``; the ``S`` then cancel, leaving an expression in
 the outputs alone, e.g. ``(S e^{Z_i} δ_ik − e^{Z_i} e^{Z_k}) / S² = O_i(δ_ik − O_k)``.
 The rewrite is accepted only if no input ``Z`` is left.
@@ -8,7 +10,7 @@ The rewrite is accepted only if no input ``Z`` is left.
 
 from __future__ import annotations
 
-from sympy import Derivative, Dummy, Indexed, Mul, Pow, Sum, cancel as sympy_cancel, factor, fraction
+from sympy import Add, Derivative, Dummy, Indexed, Mul, Pow, Sum, cancel as sympy_cancel, count_ops, expand, factor, fraction
 
 from derive.rules.base import local
 from derive.trail import Rule
@@ -40,6 +42,30 @@ def _tidy_sign(expr):
     return expr
 
 
+def tidiest(expr):
+    """The factored form, unless multiplying out is strictly shorter (``1 − O^2`` over ``(1 − O)(1 + O)``)."""
+    factored = _tidy_sign(factor(expr))
+    expanded = expand(expr)
+    return expanded if count_ops(expanded) < count_ops(factored) else factored
+
+
+def fold_elementwise(node, definition):
+    if definition.inverse is None:
+        return None
+    inputs = _inputs(definition)
+    replacements = {
+        base[m]: definition.inverse.xreplace({definition.placeholder: definition.base[m]})
+        for base in inputs
+        for m in _free_indices(node, base)
+    }
+    if not replacements:
+        return None
+    folded = tidiest(sympy_cancel(node.xreplace(replacements)))
+    if any(ix.base in inputs for ix in folded.atoms(Indexed)):
+        return None
+    return folded
+
+
 def fold_normalised(node, definition):
     shape = _normalised(definition)
     if shape is None:
@@ -56,19 +82,19 @@ def fold_normalised(node, definition):
         return None
     placeholder = Dummy("S")
     rewritten = node.xreplace(replacements).xreplace({total: placeholder})
-    folded = _tidy_sign(factor(sympy_cancel(rewritten)))
+    folded = tidiest(sympy_cancel(rewritten))
     if folded.has(placeholder) or any(ix.base in _inputs(definition) for ix in folded.atoms(Indexed)):
         return None
     return folded
 
 
 def fold(node, ctx):
-    if node.has(Derivative) or not isinstance(node, (Mul, Pow)) or not node.has(Sum):
+    if node.has(Derivative) or not isinstance(node, (Mul, Pow, Add)):
         return None
     for definition in ctx.definitions:
         if definition.base not in ctx.inline:
             continue
-        folded = fold_normalised(node, definition)
+        folded = fold_normalised(node, definition) if node.has(Sum) else fold_elementwise(node, definition)
         if folded is not None and folded != node:
             return local(Rule.FOLD, node, folded)
     return None

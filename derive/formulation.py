@@ -1,0 +1,91 @@
+"""From a problem to what the strategy needs: definitions, assumptions and the start.
+
+A catalogue pair and a user-defined pair are set up the same way: the activation
+becomes the definition of ``O_i``, the loss becomes the per-class error ``e_i``
+(so that ``E = Σ_i e_i``), and the target kind becomes assumptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Add, Eq, Expr, Mul, Sum, Symbol, log
+
+from derive import catalog
+from derive.context import Context, Definition
+from derive.inverse import invert, placeholder
+from derive.problem import Problem, ProblemError
+from derive.rules.base import d
+from derive.symbols import CLASSES, ERROR, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
+from derive.trail import Assumption
+
+PLAIN_INPUT = Symbol("z", real=True)  # how a user writes an elementwise activation
+
+
+@dataclass(frozen=True)
+class Formulation:
+    context: Context
+    start: Expr
+    targets: str
+    activation: str
+    loss: str
+
+
+def target_assumptions(kind: str, classes) -> tuple[Assumption, ...]:
+    if kind in ("one-hot", "distribution"):
+        return (Assumption(kind, Eq(Sum(TARGET[SUM_INDEX], (SUM_INDEX, 1, classes)), 1)),)
+    return ()
+
+
+def per_class_error(loss: Expr) -> Expr:
+    """``e_i`` from ``E``: the loss must be a sum over ``i`` (times constants) of per-class terms."""
+    pieces = []
+    for term in Add.make_args(loss):
+        sums = [f for f in Mul.make_args(term) if isinstance(f, Sum)]
+        constant = Mul(*(f for f in Mul.make_args(term) if not isinstance(f, Sum)))
+        if len(sums) != 1 or sums[0].limits[0][0] != SUM_INDEX or constant.has(SUM_INDEX):
+            raise ProblemError("the loss must be a sum over i of per-class terms, e.g. -sum(y[i]*log(o[i]), i)")
+        pieces.append(constant * sums[0].function)
+    return Add(*pieces)
+
+
+def _activation_body(problem: Problem, classes) -> tuple[str, Expr]:
+    if problem.activation_expr is None:
+        entry = catalog.activation(problem.activation)
+        return entry.name, entry.formula(SUM_INDEX, classes)
+    body = problem.activation_expr.xreplace({PLAIN_INPUT: INPUT[SUM_INDEX], CLASSES: classes})
+    return problem.name or "user activation", body
+
+
+def _loss_error(problem: Problem, classes) -> tuple[str, Expr, str]:
+    if problem.loss_expr is None:
+        entry = catalog.loss(problem.loss)
+        return entry.name, entry.per_class(SUM_INDEX), entry.default_targets
+    return problem.name or "user loss", per_class_error(problem.loss_expr.xreplace({CLASSES: classes})), "any"
+
+
+def _domain_assumptions(error: Expr) -> tuple[Assumption, ...]:
+    """A user-defined loss with logarithms is only defined where their arguments are positive: say so."""
+    arguments = sorted({node.args[0] for node in error.atoms(log)}, key=str)
+    return tuple(Assumption("domain", argument > 0) for argument in arguments)
+
+
+def formulate(problem: Problem) -> Formulation:
+    classes = CLASSES if problem.classes is None else problem.classes
+    if problem.activation_expr is None and problem.loss_expr is None:
+        catalog.check_pair(catalog.activation(problem.activation), catalog.loss(problem.loss))
+    activation_name, body = _activation_body(problem, classes)
+    loss_name, error, default_targets = _loss_error(problem, classes)
+    targets = problem.targets or default_targets
+    w = placeholder()
+    inverse = None if body.has(Sum) else invert(body, INPUT[SUM_INDEX], w)
+    definitions = (
+        Definition(ERROR, SUM_INDEX, error),
+        Definition(OUTPUT, SUM_INDEX, body, inverse, w),
+    )
+    assumptions = target_assumptions(targets, classes)
+    if problem.loss_expr is not None:
+        assumptions += _domain_assumptions(error)
+    context = Context(definitions, frozenset({ERROR}), assumptions)
+    start = d(Sum(ERROR[SUM_INDEX], (SUM_INDEX, 1, classes)), INPUT[FREE_INDEX])
+    return Formulation(context, start, targets, activation_name, loss_name)

@@ -1,0 +1,19 @@
+"""Taking out common factors: ``(2a − 2b)/2 = a − b``, ``a·x + a·y = a(x + y)``.
+
+Applied only where it makes the expression strictly shorter, so that a result
+such as ``O_k(1 − O_k)(O_k − y_k)`` is written the way a person would leave it.
+"""
+
+from sympy import Add, Mul, count_ops, factor_terms
+
+from derive.rules.base import local
+from derive.trail import Rule
+
+
+def common_factor(node, ctx):
+    if not isinstance(node, (Add, Mul)) or node.has(Add) is False:
+        return None
+    tidied = factor_terms(node)
+    if tidied == node or count_ops(tidied) >= count_ops(node):
+        return None
+    return local(Rule.COMMON_FACTOR, node, tidied)

@@ -1,0 +1,29 @@
+"""Writing the result as a multiple of ``O_k − y_k`` when it is one.
+
+``−O_k^3 + O_k^2 y_k + O_k − y_k = (1 − O_k^2)(O_k − y_k)``: the last step of a
+derivation factors out the output-minus-target gap whenever the remaining factor
+depends on the outputs alone, so the reader can compare the result with the
+clean ``O_k − y_k`` at a glance.
+"""
+
+from sympy import Add, Indexed, Mul, S, Sum, cancel
+
+from derive.rules.base import local
+from derive.rules.fold import tidiest
+from derive.sums import SumExcept
+from derive.symbols import FREE_INDEX, OUTPUT, TARGET
+from derive.trail import Rule
+
+GAP = OUTPUT[FREE_INDEX] - TARGET[FREE_INDEX]
+
+
+def factor_gap(node, ctx):
+    if not isinstance(node, (Add, Mul)) or node.has(Sum, SumExcept) or node == GAP or not node.has(TARGET[FREE_INDEX]):
+        return None
+    ratio = cancel(node / GAP)
+    if ratio == S.One or any(ix.base != OUTPUT for ix in ratio.atoms(Indexed)) or ratio.has(Sum):
+        return None
+    after = Mul(tidiest(ratio), GAP)
+    if after == node:
+        return None
+    return local(Rule.FACTOR_GAP, node, after)
