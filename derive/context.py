@@ -27,9 +27,18 @@ class Definition:
     inverse: Expr | None = None
     placeholder: Symbol | None = None
 
-    def at(self, index) -> Expr:
-        """The body with the definition's index replaced by ``index``."""
-        return self.body.xreplace({self.index: index})
+    def at(self, index, avoid: frozenset = frozenset()) -> Expr:
+        """The body with the definition's index replaced by ``index``, without capture.
+
+        A summation index of the body that clashes with ``index`` or with ``avoid``
+        (the free indices around the place it goes) is renamed first.
+        """
+        taken = set(avoid) | index.free_symbols | self.body.free_symbols
+        renames = {}
+        for bound in bound_indices(self.body):
+            if bound in taken and bound != self.index:
+                renames[bound] = fresh_index(taken | set(renames.values()))
+        return self.body.xreplace(renames).xreplace({self.index: index})
 
     def equation(self) -> Eq:
         return Eq(self.base[self.index], self.body, evaluate=False)
@@ -42,9 +51,10 @@ class Context:
     definitions: tuple[Definition, ...] = ()
     inline: frozenset[IndexedBase] = frozenset()  # bases the definition rule writes out
     assumptions: tuple = ()  # Assumption records the assumption rule may use
+    classes: Expr | int | None = None  # H: every index of the problem runs over 1..H
 
     def with_inline(self, *bases: IndexedBase) -> "Context":
-        return Context(self.definitions, self.inline | frozenset(bases), self.assumptions)
+        return Context(self.definitions, self.inline | frozenset(bases), self.assumptions, self.classes)
 
     def definition_of(self, base: IndexedBase) -> Definition | None:
         for definition in self.definitions:
@@ -74,11 +84,34 @@ class Context:
         """Whether ``expr`` may vary with ``variable`` (an ``Indexed`` or a ``Symbol``)."""
         if expr == variable:
             return True
+        behind = {reached for base in bases_in(expr) for reached in self.bases_behind(base)}
         if isinstance(variable, Indexed):
-            return any(variable.base in self.bases_behind(base) for base in bases_in(expr))
-        return variable in expr.free_symbols
+            return variable.base in behind
+        bodies = [d.body for d in self.definitions if d.base in behind]
+        return variable in expr.free_symbols or any(variable in body.free_symbols for body in bodies)
 
 
 def bases_in(expr: Basic) -> frozenset[IndexedBase]:
     """Every IndexedBase used in ``expr``, bound or free."""
     return frozenset(node.base for node in expr.atoms(Indexed))
+
+
+def bound_indices(expr: Basic) -> list[Symbol]:
+    """Summation indices bound anywhere inside ``expr``."""
+    from derive.sums import SumExcept
+    from sympy import Sum
+
+    found = [limit[0] for node in expr.atoms(Sum) for limit in node.limits]
+    found += [node.index for node in expr.atoms(SumExcept)]
+    return sorted(set(found), key=str)
+
+
+INDEX_NAMES = ("j", "l", "m", "n", "p", "q", "r", "s")
+
+
+def fresh_index(taken: set) -> Symbol:
+    names = {getattr(symbol, "name", None) for symbol in taken}
+    for name in INDEX_NAMES + tuple(f"j{n}" for n in range(2, 100)):
+        if name not in names:
+            return Symbol(name, integer=True, positive=True)
+    raise ValueError("no fresh index name left")

@@ -86,6 +86,6 @@ def formulate(problem: Problem) -> Formulation:
     assumptions = target_assumptions(targets, classes)
     if problem.loss_expr is not None:
         assumptions += _domain_assumptions(error)
-    context = Context(definitions, frozenset({ERROR}), assumptions)
+    context = Context(definitions, frozenset({ERROR}), assumptions, classes)
     start = d(Sum(ERROR[SUM_INDEX], (SUM_INDEX, 1, classes)), INPUT[FREE_INDEX])
     return Formulation(context, start, targets, activation_name, loss_name)

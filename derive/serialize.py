@@ -12,7 +12,7 @@ from typing import Any
 from derive.latex import to_latex
 from derive.notation import Notation
 from derive.srepr import dump, load
-from derive.trail import Annotation, Assumption, Mark, Rule, Step, Trail
+from derive.trail import Annotation, Assumption, Mark, Rule, Step, Trail, Verdict
 
 
 def _expr(expr, notation: Notation) -> dict[str, str]:
@@ -50,6 +50,12 @@ def trail_to_json(trail: Trail, notation: Notation = Notation()) -> dict[str, An
         "steps": [_step(step, notation) for step in trail.steps],
         "result": _expr(trail.result, notation),
     }
+    if trail.verdict is not None:
+        verdict = trail.verdict
+        data["matches_o_minus_y"] = verdict.matches
+        data["factor"] = None if verdict.factor is None else _expr(verdict.factor, notation)
+        data["factor_vanishes_at"] = [_expr(value, notation) for value in verdict.vanishes_at]
+        data["matches_when_targets_sum_to_one"] = verdict.when_targets_sum_to_one
     if trail.gradient is not None:
         data["gradient"] = [dump(component) for component in trail.gradient]
     return data
@@ -84,4 +90,10 @@ def trail_from_json(data: dict[str, Any]) -> Trail:
         assumptions=tuple(assumptions.values()),
         definitions=tuple(load(eq["srepr"]) for eq in data["definitions"]),
         gradient=None if "gradient" not in data else tuple(load(text) for text in data["gradient"]),
+        verdict=None if "matches_o_minus_y" not in data else Verdict(
+            data["matches_o_minus_y"],
+            None if data["factor"] is None else load(data["factor"]["srepr"]),
+            tuple(load(value["srepr"]) for value in data["factor_vanishes_at"]),
+            data["matches_when_targets_sum_to_one"],
+        ),
     )

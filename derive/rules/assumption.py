@@ -18,6 +18,9 @@ def _matches(summand_sum, assumption):
         return False
     total = statement.lhs
     index = total.limits[0][0]
+    own = summand_sum.args[1][0]
+    if not summand_sum.function.has(own):
+        return False
     return summand_sum.function.xreplace({summand_sum.args[1][0]: index}) == total.function and (
         tuple(summand_sum.args[1][1:]) == tuple(total.limits[0][1:])
     )

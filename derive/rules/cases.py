@@ -2,6 +2,7 @@
 
 from sympy import Eq, KroneckerDelta, Piecewise, S, true
 
+from derive.context import bound_indices
 from derive.rules.base import local
 from derive.trail import Rule
 
@@ -9,7 +10,8 @@ from derive.trail import Rule
 def cases(node, ctx):
     if isinstance(node, Piecewise):
         return None
-    free = node.free_symbols
+    bound = set(bound_indices(node))
+    free = node.free_symbols - bound
     for delta in sorted(node.atoms(KroneckerDelta), key=lambda n: n.sort_key()):
         a, b = delta.args
         if a in free and b in free and a != b:

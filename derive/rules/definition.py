@@ -21,7 +21,7 @@ def definition(node, ctx):
     for quantity in f.atoms(Indexed):
         found = ctx.definition_of(quantity.base) if quantity.base in ctx.inline else None
         if found is not None and len(quantity.indices) == 1:
-            replacements[quantity] = found.at(quantity.indices[0])
+            replacements[quantity] = found.at(quantity.indices[0], frozenset(f.free_symbols | x.free_symbols))
     if not replacements:
         return None
     marks = tuple(Annotation(Mark.DEFINITION, quantity, body) for quantity, body in sorted(replacements.items(), key=str))

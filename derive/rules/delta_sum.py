@@ -1,6 +1,6 @@
-"""Sifting by the Kronecker delta: ``Σ_j f_j δ_jk = f_k`` for ``k`` inside the summation range."""
+"""Sifting by the Kronecker delta: ``Σ_j f_j δ_jk = f_k`` for ``k`` inside the summation range (0 outside)."""
 
-from sympy import KroneckerDelta, Mul, Sum
+from sympy import KroneckerDelta, Mul, S, Sum
 
 from derive.rules.base import local
 from derive.trail import Rule
@@ -13,14 +13,28 @@ def _delta_partner(factor, index):
     return None
 
 
+def in_range(partner, lower, upper, ctx) -> bool | None:
+    """Whether ``partner`` lies in ``[lower, upper]``: decided for numbers, and for a free index
+    over the full class range ``1..H`` (every index of a problem runs over the classes); else unknown."""
+    if partner.is_Integer and lower.is_Integer and upper.is_Integer:
+        return bool(lower <= partner <= upper)
+    if lower == 1 and ctx.classes is not None and upper == ctx.classes and partner.is_Symbol and partner.is_integer:
+        return True
+    return None
+
+
 def delta_sum(node, ctx):
     if not isinstance(node, Sum) or len(node.limits) != 1:
         return None
-    index = node.limits[0][0]
+    index, lower, upper = node.limits[0]
     factors = Mul.make_args(node.function)
     for position, factor in enumerate(factors):
         partner = _delta_partner(factor, index)
-        if partner is not None:
-            rest = Mul(*(f for p, f in enumerate(factors) if p != position))
-            return local(Rule.DELTA_SUM, node, rest.xreplace({index: partner}))
+        if partner is None or index in partner.free_symbols:
+            continue
+        inside = in_range(partner, lower, upper, ctx)
+        if inside is None:
+            continue
+        rest = Mul(*(f for p, f in enumerate(factors) if p != position))
+        return local(Rule.DELTA_SUM, node, rest.xreplace({index: partner}) if inside else S.Zero)
     return None

@@ -17,7 +17,10 @@ from derive.trail import Rule
 
 
 def _free_indices(node, base):
-    return sorted({ix.indices[0] for ix in node.atoms(Indexed) if ix.base == base}, key=lambda s: s.sort_key())
+    """Indices of ``base`` that are free in ``node`` (not bound by one of its sums)."""
+    free = node.free_symbols
+    found = {ix.indices[0] for ix in node.atoms(Indexed) if ix.base == base}
+    return sorted((m for m in found if m.is_Integer or m in free), key=lambda s: s.sort_key())
 
 
 def _normalised(definition):
@@ -66,22 +69,30 @@ def fold_elementwise(node, definition):
     return folded
 
 
+def _same_sums(node, total):
+    """Sums in ``node`` that are ``total`` with the summation index renamed."""
+    (index, lower, upper), = total.limits
+    for found in node.atoms(Sum):
+        if len(found.limits) == 1 and tuple(found.limits[0][1:]) == (lower, upper):
+            if found.function.xreplace({found.limits[0][0]: index}) == total.function:
+                yield found
+
+
 def fold_normalised(node, definition):
     shape = _normalised(definition)
     if shape is None:
         return None
     numerator, total = shape
-    inner = total.limits[0][0]
     replacements = {}
     for input_base in _inputs(definition):
         for m in _free_indices(node, input_base):
-            if m == inner:
-                continue
             replacements[numerator.xreplace({definition.index: m})] = definition.base[m] * total
     if not replacements:
         return None
     placeholder = Dummy("S")
-    rewritten = node.xreplace(replacements).xreplace({total: placeholder})
+    totals = {total: placeholder} | {found: placeholder for found in _same_sums(node, total)}
+    held_total = {key: value.xreplace(totals) for key, value in replacements.items()}
+    rewritten = node.xreplace(totals).xreplace(held_total)
     folded = tidiest(sympy_cancel(rewritten))
     if folded.has(placeholder) or any(ix.base in _inputs(definition) for ix in folded.atoms(Indexed)):
         return None

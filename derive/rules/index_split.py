@@ -8,6 +8,7 @@ from sympy import Eq, KroneckerDelta, Ne, S, Sum
 
 from derive.holding import held_parts
 from derive.rules.base import local
+from derive.rules.delta_sum import in_range
 from derive.sums import SumExcept
 from derive.trail import Annotation, Mark, Rule
 
@@ -29,6 +30,8 @@ def index_split(node, ctx):
     if found is None:
         return None
     delta, partner = found
+    if in_range(partner, lower, upper, ctx) is not True:
+        return None
     others = node.function.xreplace({delta: S.Zero})
     same = node.function.xreplace({index: partner})
     annotations = tuple(
