@@ -12,11 +12,11 @@ import os
 import sys
 from pathlib import Path
 
-from derive.catalog import ACTIVATIONS, LOSSES, UnknownName
+from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, UnknownName
 from derive.certify import CertificationError
 from derive.files import write_all
 from derive.notation import NotationError
-from derive.pipeline import FORMATS, catalogue, derive_certified, file_name
+from derive.pipeline import FORMATS, catalogue_documents, derive_certified, file_name
 from derive.problem import MAX_CLASSES, Problem, ProblemError
 from derive.strategy import StepLimitError
 
@@ -81,11 +81,7 @@ def _pair(args) -> list[Path] | None:
 
 
 def _catalogue(folder: Path) -> list[Path]:
-    documents = {}
-    for problem, formats in catalogue():
-        derivation = derive_certified(problem)
-        documents.update({folder / file_name(problem, fmt): derivation.document(fmt) for fmt in formats})
-    return write_all(documents)
+    return write_all(catalogue_documents(folder))
 
 
 def _main_job() -> list[Path]:
@@ -106,7 +102,7 @@ def run(argv: list[str]) -> list[Path] | None:
 def main(argv: list[str] | None = None) -> int:
     try:
         written = run(sys.argv[1:] if argv is None else argv)
-    except (UsageError, UnknownName, ProblemError, NotationError) as error:
+    except (UsageError, UnknownName, UndefinedPair, ProblemError, NotationError) as error:
         print(f"derive: {error}", file=sys.stderr)
         return 2
     except CertificationError as error:

@@ -117,14 +117,24 @@ def _index_assignments(symbols: list[Symbol], classes: int, rng: random.Random) 
     return chosen
 
 
-def _random_values(classes: int, constrained: bool, placeholders: list[Symbol], rng: random.Random) -> dict:
+def target_total(assumptions) -> Basic | None:
+    """The total ``c`` of an assumption ``Σ_i y_i = c`` among ``assumptions``, if there is one."""
+    for assumption in assumptions:
+        statement = assumption.statement
+        if isinstance(statement, Eq) and isinstance(statement.lhs, Sum):
+            return statement.rhs
+    return None
+
+
+def _random_values(classes: int, total: Basic | None, placeholders: list[Symbol], rng: random.Random) -> dict:
+    """Random inputs and targets; targets are scaled to sum to ``total`` when a step relies on that."""
     def number(low: float, high: float) -> Float:
         return Float(rng.uniform(low, high), PRECISION)
 
     values = {INPUT[m]: number(-2, 2) for m in range(1, classes + 1)}
     weights = [number(0.05, 1) for _ in range(classes)]
-    total = sum(weights) if constrained else 1
-    values.update({TARGET[m]: weights[m - 1] / total for m in range(1, classes + 1)})
+    scale = 1 if total is None else Float(total, PRECISION) / sum(weights)
+    values.update({TARGET[m]: weights[m - 1] * scale for m in range(1, classes + 1)})
     values.update({symbol: number(0.2, 0.9) for symbol in placeholders})
     return values
 
@@ -141,14 +151,15 @@ class Certifier:
         self.trail = trail
         self.evaluator = Evaluator(trail.definitions)
         self.rng = random.Random(seed)
-        self.sizes = CHECK_CLASSES if trail.classes is None else (trail.classes,)
+        sizes = CHECK_CLASSES if trail.classes is None else (trail.classes,)
+        self.sizes = tuple(h for h in sizes if h >= trail.min_classes)
 
-    def equal(self, before: Basic, after: Basic, constrained: bool) -> tuple[bool, str]:
+    def equal(self, before: Basic, after: Basic, total: Basic | None) -> tuple[bool, str]:
         for classes in self.sizes:
             symbols = _index_symbols(before, after)
             for indices in _index_assignments(symbols, classes, self.rng):
                 for _ in range(POINTS):
-                    world = World(classes, indices, _random_values(classes, constrained, _placeholders(before, after), self.rng))
+                    world = World(classes, indices, _random_values(classes, total, _placeholders(before, after), self.rng))
                     left, right = self.evaluator.value(before, world), self.evaluator.value(after, world)
                     if not _agree(left, right):
                         where = ", ".join(f"{s}={v}" for s, v in indices.items())
@@ -157,7 +168,7 @@ class Certifier:
 
     def step(self, step: Step) -> Step:
         substeps = tuple(self.step(sub) for sub in step.substeps)
-        ok, detail = self.equal(step.before, step.after, constrained=bool(step.assumptions))
+        ok, detail = self.equal(step.before, step.after, target_total(step.assumptions))
         if not ok:
             raise CertificationError(f"step '{step.rule.title}' failed certification ({detail})")
         return step.certify(substeps)
@@ -174,12 +185,12 @@ class Certifier:
     def result(self) -> None:
         """The result equals ``sympy.diff`` of the loss, under the trail's assumptions."""
         truth = self.trail.start  # ∂(Σ e_i)/∂z_k: evaluated by sympy.diff on the written-out loss
-        ok, detail = self.equal(truth, self.trail.result, constrained=bool(self.trail.assumptions))
+        ok, detail = self.equal(truth, self.trail.result, target_total(self.trail.assumptions))
         if not ok:
             raise CertificationError(f"the result disagrees with sympy.diff of the loss ({detail})")
         for k, component in enumerate(self.trail.gradient or (), start=1):
             fixed = truth.xreplace({FREE_INDEX: k})
-            ok, detail = self.equal(fixed, component, constrained=bool(self.trail.assumptions))
+            ok, detail = self.equal(fixed, component, target_total(self.trail.assumptions))
             if not ok:
                 raise CertificationError(f"gradient component {k} disagrees with sympy.diff ({detail})")
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Basic, Derivative, Eq, Symbol
+from sympy import Basic, Derivative, Eq, Sum, Symbol
 
-from derive.example import WorkedExample, inputs_for
+from derive.holding import release
+from derive.example import WorkedExample
 from derive.latex import to_latex
 from derive.notation import Notation
-from derive.symbols import CLASSES, FREE_INDEX, INPUT, LOSS_NAME
+from derive.symbols import CLASSES, FREE_INDEX, INPUT, LOSS_NAME, OUTPUT
 from derive.trail import Mark, Step, Trail
 
 DRAWN_MARKS = (Mark.UNDERBRACE, Mark.CANCEL)
-TITLES = {("softmax", "cross-entropy"): "categorical cross-entropy through a softmax output layer"}
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,13 @@ class StepView:
     lhs: str
     before: str
     after: str
-    focus_before: str | None
-    focus_after: str | None
+    focus_before: str  # the part the rule rewrote (the whole expression when it rewrote all of it)
+    focus_after: str
     constant: str | None
     intermediate: str | None
     definitions: tuple[str, ...]
     cancelled: tuple[str, ...]
-    underbraces: tuple[str, ...]
+    underbraces: tuple[tuple[str, str], ...]  # (the braced value, its case)
     assumptions: tuple[tuple[str, str], ...]
     substeps: tuple["StepView", ...]
     certified: bool
@@ -46,7 +46,7 @@ class ExampleView:
     classes: int
     outputs: tuple[str, ...]
     targets: tuple[str, ...]
-    inputs: tuple[str, ...]
+    inputs: tuple[str, ...] | None
     loss_exact: str
     loss_value: str
     gradient: tuple[str, ...]
@@ -54,10 +54,20 @@ class ExampleView:
 
 
 @dataclass(frozen=True)
+class VerdictView:
+    matches: bool
+    factor: str | None
+    vanishes_at: tuple[str, ...]
+    when_targets_sum_to_one: bool
+
+
+@dataclass(frozen=True)
 class DocumentView:
-    title: str
+    name: str | None  # a user's name for the document
     activation: str
     loss: str
+    targets: str
+    elementwise: bool
     classes: str
     concrete: bool
     notation: Notation
@@ -70,6 +80,8 @@ class DocumentView:
     gradient: tuple[str, ...]
     example: ExampleView | None
     checked_at: str
+    verdict: VerdictView | None
+    slug: str
 
 
 def decimal(value: Basic, places: int = 4) -> str:
@@ -102,15 +114,17 @@ class Formatter:
             lhs=lhs,
             before=self.tex(step.before),
             after=self.tex(step.after, drawn),
-            focus_before=None if step.focus is None else self.tex(step.focus[0]),
-            focus_after=None if step.focus is None else self.tex(step.focus[1]),
+            focus_before=self.tex(step.before if step.focus is None else step.focus[0]),
+            focus_after=self.tex(step.after if step.focus is None else step.focus[1]),
             constant=first(Mark.CONSTANT),
             intermediate=first(Mark.INTERMEDIATE),
             definitions=tuple(
                 self.tex(Eq(a.target, a.note, evaluate=False)) for a in step.annotations if a.mark is Mark.DEFINITION
             ),
             cancelled=targets(Mark.CANCELLED),
-            underbraces=tuple(self.tex(a.note) for a in step.annotations if a.mark is Mark.UNDERBRACE),
+            underbraces=tuple(
+                (self.tex(release(a.target)), self.tex(a.note)) for a in step.annotations if a.mark is Mark.UNDERBRACE
+            ),
             assumptions=tuple((a.name, self.tex(a.statement)) for a in step.assumptions),
             substeps=tuple(self.step(sub, f"{number}.{n}", sub_lhs) for n, sub in enumerate(step.substeps, start=1)),
             certified=step.certified,
@@ -121,7 +135,7 @@ class Formatter:
             classes=len(example.outputs),
             outputs=tuple(decimal(v, 2) for v in example.outputs),
             targets=tuple(decimal(v, 0) for v in example.targets),
-            inputs=tuple(decimal(v, 4) for v in inputs_for(example)),
+            inputs=None if example.inputs is None else tuple(decimal(v, 4) for v in example.inputs),
             loss_exact=self.tex(example.loss),
             loss_value=decimal(example.loss),
             gradient=tuple(decimal(v, 4) for v in example.gradient),
@@ -142,14 +156,35 @@ def _uses(steps: tuple[StepView, ...], name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.split(".")[0] for n in found))
 
 
-def document_view(trail: Trail, notation: Notation, example: WorkedExample | None, checked_at: tuple[int, ...]) -> DocumentView:
+def verdict_view(fmt: Formatter, trail: Trail) -> VerdictView | None:
+    verdict = trail.verdict
+    if verdict is None:
+        return None
+    return VerdictView(
+        matches=verdict.matches,
+        factor=None if verdict.factor is None else fmt.tex(verdict.factor),
+        vanishes_at=tuple(fmt.tex(value) for value in verdict.vanishes_at),
+        when_targets_sum_to_one=verdict.when_targets_sum_to_one,
+    )
+
+
+def document_view(
+    trail: Trail,
+    notation: Notation,
+    example: WorkedExample | None,
+    checked_at: tuple[int, ...],
+    slug: str = "",
+    name: str | None = None,
+) -> DocumentView:
     fmt = Formatter(notation)
     lhs = fmt.tex(Derivative(Symbol(LOSS_NAME), INPUT[FREE_INDEX], evaluate=False))
     steps = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
     return DocumentView(
-        title=TITLES.get((trail.activation, trail.loss), f"{trail.loss} through {trail.activation}"),
+        name=name,
         activation=trail.activation,
         loss=trail.loss,
+        targets=trail.targets,
+        elementwise=not any(eq.rhs.has(Sum) for eq in trail.definitions if eq.lhs.base == OUTPUT),
         classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),
         concrete=trail.classes is not None,
         notation=notation,
@@ -162,4 +197,33 @@ def document_view(trail: Trail, notation: Notation, example: WorkedExample | Non
         gradient=tuple(fmt.tex(component) for component in trail.gradient or ()),
         example=None if example is None else fmt.example(example),
         checked_at=", ".join(str(h) for h in checked_at),
+        verdict=verdict_view(fmt, trail),
+        slug=slug,
     )
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    slug: str
+    activation: str
+    loss: str
+    targets: str
+    result: str
+    verdict: VerdictView
+
+
+@dataclass(frozen=True)
+class IndexView:
+    rows: tuple[IndexRow, ...]
+    notation: Notation
+    lhs: str
+
+
+def index_view(entries: list[tuple[str, Trail]], notation: Notation) -> IndexView:
+    """One row per catalogue derivation: the pair, its gradient and its verdict."""
+    fmt = Formatter(notation)
+    rows = tuple(
+        IndexRow(slug, trail.activation, trail.loss, trail.targets, fmt.tex(trail.result), verdict_view(fmt, trail))
+        for slug, trail in entries
+    )
+    return IndexView(rows, notation, fmt.tex(Derivative(Symbol(LOSS_NAME), INPUT[FREE_INDEX], evaluate=False)))

@@ -56,4 +56,5 @@ def derive(problem: Problem) -> Trail:
         definitions=tuple(definition.equation() for definition in ctx.definitions),
         gradient=gradient,
         verdict=judge(result, problem),
+        min_classes=setup.min_classes,
     )

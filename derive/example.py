@@ -2,17 +2,18 @@
 
 Given outputs ``O`` and targets ``y`` for H classes, it evaluates the loss from
 the trail's own definitions and the gradient from the trail's certified result,
-and finds inputs ``Z`` that produce those outputs (``Z_i = ln O_i`` is one choice
-for a normalised activation such as softmax).
+and finds inputs ``Z`` that produce those outputs (``Z_i = ln O_i`` for softmax,
+the inverse of the activation for an elementwise one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Basic, Expr, Rational, log
+from sympy import Basic, Expr, Rational, Sum, exp, fraction, log
 
-from derive.symbols import CLASSES, ERROR, FREE_INDEX, OUTPUT, TARGET
+from derive.inverse import invert, placeholder
+from derive.symbols import CLASSES, ERROR, FREE_INDEX, INPUT, OUTPUT, TARGET
 from derive.trail import Trail
 
 SEED_OUTPUTS = (Rational(1, 5), Rational(3, 5), Rational(1, 5))
@@ -25,6 +26,7 @@ class WorkedExample:
     targets: tuple[Expr, ...]
     loss: Expr
     gradient: tuple[Expr, ...]
+    inputs: tuple[Expr, ...] | None = None  # inputs Z that produce the outputs, when known
 
 
 def _per_class_error(trail: Trail) -> tuple[Basic, Basic]:
@@ -52,11 +54,26 @@ def worked_example(trail: Trail, outputs=None, targets=None) -> WorkedExample:
     index, error = _per_class_error(trail)
     loss = sum((error.xreplace({index: m}).xreplace(values) for m in range(1, classes + 1)), Rational(0))
     gradient = tuple(
-        trail.result.xreplace({CLASSES: classes, FREE_INDEX: k}).xreplace(values) for k in range(1, classes + 1)
+        trail.result.xreplace({CLASSES: classes, FREE_INDEX: k}).doit().xreplace(values).doit()
+        for k in range(1, classes + 1)
     )
-    return WorkedExample(tuple(outputs), tuple(targets), loss, gradient)
+    return WorkedExample(tuple(outputs), tuple(targets), loss, gradient, _inputs(trail, outputs))
 
 
-def inputs_for(example: WorkedExample) -> tuple[Expr, ...]:
-    """Inputs whose softmax gives the example's outputs."""
-    return tuple(log(value) for value in example.outputs)
+def _inputs(trail: Trail, outputs) -> tuple[Expr, ...] | None:
+    """Inputs that produce the example's outputs: ``ln O`` for softmax, ``g⁻¹(O)`` for an elementwise activation."""
+    for equation in trail.definitions:
+        if equation.lhs.base != OUTPUT:
+            continue
+        if equation.rhs.has(Sum):
+            return tuple(log(value) for value in outputs) if _is_softmax(equation) else None
+        w = placeholder()
+        inverse = invert(equation.rhs, INPUT[equation.lhs.indices[0]], w)
+        return None if inverse is None else tuple(inverse.xreplace({w: value}) for value in outputs)
+    return None
+
+
+def _is_softmax(equation) -> bool:
+    index = equation.lhs.indices[0]
+    numerator, denominator = fraction(equation.rhs)
+    return numerator == exp(INPUT[index]) and isinstance(denominator, Sum) and denominator.function.has(exp)

@@ -29,6 +29,7 @@ class Formulation:
     targets: str
     activation: str
     loss: str
+    min_classes: int = 1
 
 
 def target_assumptions(kind: str, classes) -> tuple[Assumption, ...]:
@@ -70,10 +71,22 @@ def _domain_assumptions(error: Expr) -> tuple[Assumption, ...]:
     return tuple(Assumption("domain", argument > 0) for argument in arguments)
 
 
+def _min_classes(problem: Problem) -> int:
+    """Softmax with one class always outputs 1; a loss undefined there needs at least two classes."""
+    if problem.activation_expr is not None or problem.loss_expr is not None or problem.activation != "softmax":
+        return 1
+    if catalog.loss(problem.loss).domain.contains(1):
+        return 1
+    if problem.classes == 1:
+        raise catalog.UndefinedPair(f"with one class the softmax output is always 1, where {problem.loss} is undefined; use --H 2 or more")
+    return 2
+
+
 def formulate(problem: Problem) -> Formulation:
     classes = CLASSES if problem.classes is None else problem.classes
     if problem.activation_expr is None and problem.loss_expr is None:
         catalog.check_pair(catalog.activation(problem.activation), catalog.loss(problem.loss))
+    min_classes = _min_classes(problem)
     activation_name, body = _activation_body(problem, classes)
     loss_name, error, default_targets = _loss_error(problem, classes)
     targets = problem.targets or default_targets
@@ -88,4 +101,4 @@ def formulate(problem: Problem) -> Formulation:
         assumptions += _domain_assumptions(error)
     context = Context(definitions, frozenset({ERROR}), assumptions, classes)
     start = d(Sum(ERROR[SUM_INDEX], (SUM_INDEX, 1, classes)), INPUT[FREE_INDEX])
-    return Formulation(context, start, targets, activation_name, loss_name)
+    return Formulation(context, start, targets, activation_name, loss_name, min_classes)

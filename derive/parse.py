@@ -37,27 +37,34 @@ digits per number as written, ``MAX_NUMBER_DIGITS`` digits per number after
 SymPy folds constants, and ``MAX_EXPONENT`` for the magnitude of every number
 inside an exponent or inside ``exp(...)`` (also after SymPy combines powers).
 The last limit is what keeps ``9**9**9**9`` and ``exp(10**30*log(2))`` (which
-SymPy would turn into ``2**(10**30)``) from ever being computed.  Only
-printable ASCII is accepted, so look-alike Unicode letters and control
-characters are refused before parsing.  Whatever the input, the only exception
-that leaves :func:`parse_expression` is :class:`ParseError`.
+SymPy would turn into ``2**(10**30)``) from ever being computed.  Results that
+fold to ``zoo``/``nan`` (``1/0``, ``log(0)``) or to complex numbers
+(``sqrt(-1)``) are refused.  SymPy evaluates while it builds, and a few of its
+assumption queries are exponential, so building also runs under a wall-clock
+budget of ``MAX_SECONDS`` (see :func:`_within_budget`).  Only printable ASCII
+is accepted, so look-alike Unicode letters and control characters are refused
+before parsing.  Whatever the text, the only exception that leaves
+:func:`parse_expression` is :class:`ParseError`.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import signal
+import threading
 import warnings
 from dataclasses import dataclass
 
-from sympy import Abs, Basic, Expr, Integer, Rational, S, Sum, Symbol, cosh, exp, log, sinh, sqrt, tanh
+from sympy import Abs, Basic, Expr, Rational, S, Sum, Symbol, cosh, exp, log, sinh, sqrt, tanh
+from sympy.core.cache import clear_cache
 from sympy.core.power import Pow
 
 from derive.symbols import CLASSES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
 
 __all__ = [
     "ParseError", "parse_expression", "ROLES", "ELEMENTWISE_INPUT", "EXAMPLES",
-    "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_LITERAL_DIGITS", "MAX_NUMBER_DIGITS", "MAX_EXPONENT",
+    "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_LITERAL_DIGITS", "MAX_NUMBER_DIGITS", "MAX_EXPONENT", "MAX_SECONDS",
 ]
 
 MAX_LENGTH = 2000          # characters of text
@@ -66,6 +73,7 @@ MAX_DEPTH = 60             # nesting levels of the syntax tree
 MAX_LITERAL_DIGITS = 30    # digits in one number as written
 MAX_NUMBER_DIGITS = 100    # digits in a numerator or denominator after constants are folded
 MAX_EXPONENT = 100         # magnitude of any number inside an exponent or inside exp(...)
+MAX_SECONDS = 0.5          # wall-clock budget for building the SymPy tree (main thread, POSIX only)
 
 ELEMENTWISE_INPUT = Symbol("z", real=True)             # plain ``z`` in an elementwise activation
 EXAMPLES = Symbol("N", integer=True, positive=True)    # ``N`` in a claim: the number of examples
@@ -127,14 +135,51 @@ def parse_expression(text: str, *, role: str) -> Expr:
     if not isinstance(text, str):
         raise TypeError(f"expression text must be str, not {type(text).__name__}")
     body, lead = _syntax_tree(text)
+    builder = _Builder(text, lead, ROLES[role])
     try:
-        return _Builder(text, lead, ROLES[role]).build(body)
+        return _within_budget(lambda: builder.build(body))
     except ParseError:
         raise
+    except _OutOfTime:
+        clear_cache()  # drop half-evaluated objects the interrupted SymPy call may have cached
+        raise ParseError(f"expression too complex: SymPy could not build it within {MAX_SECONDS} s") from None
     except (RecursionError, MemoryError):
         raise ParseError("expression nested too deeply") from None
-    except (ValueError, TypeError, ArithmeticError, AttributeError) as error:  # a SymPy corner case
+    except Exception as error:  # noqa: BLE001 - a SymPy corner case must still be one line, not a traceback
         raise ParseError(f"cannot build this expression: {_one_line(str(error)) or type(error).__name__}") from None
+
+
+class _OutOfTime(BaseException):
+    """Raised by the SIGALRM handler; a BaseException so no ``except Exception`` in SymPy swallows it."""
+
+
+def _within_budget(build):
+    """Run ``build()``, interrupting it after MAX_SECONDS.
+
+    SymPy evaluates as it builds, and some of its assumption queries are
+    exponential (``sqrt(cosh((o[k]+y[k]+z[k])**20)-1)`` takes most of a
+    minute), so no syntactic limit can bound the time.  A one-shot
+    ``ITIMER_REAL`` alarm does.  Signals only work in the main thread and
+    only where ``setitimer`` exists; elsewhere, or when an interval timer is
+    already running (pytest-timeout, say), ``build()`` runs without a budget.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return build()
+    previous = signal.getsignal(signal.SIGALRM)
+    if previous is None or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        return build()
+
+    def alarm(signum, frame):
+        signal.signal(signal.SIGALRM, previous)  # one-shot: the old handler is back before we raise
+        raise _OutOfTime
+
+    signal.signal(signal.SIGALRM, alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, MAX_SECONDS)
+        return build()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _syntax_tree(text: str) -> tuple[ast.expr, int]:
@@ -197,13 +242,13 @@ class _Builder:
         self.bound: list[str] = []           # indices bound by the enclosing sums
         self.plain_z: ast.AST | None = None  # first use of plain z (activation)
         self.indexed_z: ast.AST | None = None
-        self.verified: set[Basic] = set()    # sub-expressions already checked by _verify
+        self.verified: set[Basic] = set()    # sub-expressions already checked by verify()
 
     # -- messages ----------------------------------------------------------
-    def fail(self, node: ast.AST, message: str) -> ParseError:
+    def fail(self, node: ast.AST, message: str, hint: str = "") -> ParseError:
         column = getattr(node, "col_offset", None)
         where = f" at column {column + 1 + self.lead}" if column is not None else ""
-        return ParseError(f"{message}{where}")
+        return ParseError(f"{message}{where}{'; ' + hint if hint else ''}")
 
     def snippet(self, node: ast.AST) -> str:
         text = ast.get_source_segment(self.source, node) or type(node).__name__
@@ -211,8 +256,8 @@ class _Builder:
             text = text[:_SNIPPET_CHARS - 3] + "..."
         return repr(text)
 
-    def refuse(self, node: ast.AST, what: str) -> ParseError:
-        return self.fail(node, f"{what} not allowed: {self.snippet(node)}")
+    def refuse(self, node: ast.AST, what: str, hint: str = "") -> ParseError:
+        return self.fail(node, f"{what} not allowed: {self.snippet(node)}", hint)
 
     # -- the walk ----------------------------------------------------------
     def build(self, body: ast.expr) -> Expr:
@@ -284,7 +329,7 @@ class _Builder:
             raise self.fail(node, f"index {name!r} can only appear inside [...] or as the index of sum")
         if name in _FUNCTIONS or name == "sum":
             raise self.fail(node, f"{name!r} is a function; call it as {name}(...)")
-        raise self.fail(node, f"unknown name {name!r} (allowed in {self.role.noun}: {self.role.allowed})")
+        raise self.fail(node, f"unknown name {name!r}", f"allowed in {self.role.noun}: {self.role.allowed}")
 
     def example_index(self) -> str:
         return "k" if self.role.free_index == "k" else "i"
@@ -299,7 +344,8 @@ class _Builder:
     def binary(self, node: ast.BinOp) -> Expr:
         op = node.op
         if not isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-            raise self.refuse(node, _OPERATORS.get(type(op), f"{type(op).__name__} is"))
+            hint = "write powers with **" if isinstance(op, ast.BitXor) else ""
+            raise self.refuse(node, _OPERATORS.get(type(op), f"{type(op).__name__} is"), hint)
         left = self.expr(node.left)
         right = self.expr(node.right)
         if isinstance(op, ast.Add):
@@ -316,10 +362,9 @@ class _Builder:
     def call(self, node: ast.Call) -> Expr:
         func = node.func
         if not isinstance(func, ast.Name):
+            self.expr(func)  # refuses the innermost offending construct, if the callee has one
             if isinstance(func, ast.Call):
                 raise self.refuse(node, "calling the result of a call is")
-            if type(func) in _CONSTRUCTS:
-                raise self.refuse(func, _CONSTRUCTS[type(func)])
             raise self.refuse(node, "calling anything but a function name is")
         name = func.id
         if name.startswith("__"):
@@ -328,7 +373,7 @@ class _Builder:
             if name in self.role.symbols or name in _BASES:
                 raise self.fail(func, f"{name!r} is not a function")
             allowed = ", ".join(sorted([*_FUNCTIONS, "sum"]))
-            raise self.fail(func, f"unknown function {name!r} (allowed: {allowed})")
+            raise self.fail(func, f"unknown function {name!r}", f"allowed: {allowed}")
         if node.keywords:
             raise self.refuse(node.keywords[0], "keyword arguments are")
         for arg in node.args:
@@ -367,17 +412,16 @@ class _Builder:
     def subscript(self, node: ast.Subscript) -> Expr:
         value = node.value
         if not isinstance(value, ast.Name):
-            if type(value) in _CONSTRUCTS:
-                raise self.refuse(value, _CONSTRUCTS[type(value)])
+            self.expr(value)  # refuses the innermost offending construct, if the indexed part has one
             raise self.refuse(node, "indexing anything but o, y or z is")
         name = value.id
         if name.startswith("__"):
             raise self.refuse(value, "double-underscore names are")
         if name not in self.role.bases:
             if name in _BASES:
-                raise self.fail(value, f"{name!r} is not allowed in {self.role.noun} "
-                                       f"(allowed: {self.role.allowed})")
-            raise self.fail(value, f"unknown name {name!r} (allowed in {self.role.noun}: {self.role.allowed})")
+                raise self.fail(value, f"{name!r} is not allowed in {self.role.noun}",
+                                f"allowed: {self.role.allowed}")
+            raise self.fail(value, f"unknown name {name!r}", f"allowed in {self.role.noun}: {self.role.allowed}")
         index = self.index(node.slice)
         if name == "z":
             self.indexed_z = self.indexed_z or node

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from derive import render
 from derive.certify import CHECK_CLASSES, certify
-from derive.document import document_view
+from derive.catalog import valid_pairs
+from derive.document import document_view, index_view
 from derive.engine import derive
 from derive.example import worked_example
 from derive.notation import Notation
@@ -29,12 +30,16 @@ class Derivation:
     notation: Notation
 
     def checked_at(self) -> tuple[int, ...]:
-        return CHECK_CLASSES if self.problem.classes is None else (self.problem.classes,)
+        if self.problem.classes is not None:
+            return (self.problem.classes,)
+        return tuple(h for h in CHECK_CLASSES if h >= self.trail.min_classes)
 
     def document(self, fmt: str, templates: Path | None = None) -> str:
         if fmt == "json":
             return json.dumps(trail_to_json(self.trail, self.notation), indent=2, ensure_ascii=False) + "\n"
-        view = document_view(self.trail, self.notation, worked_example(self.trail), self.checked_at())
+        view = document_view(
+            self.trail, self.notation, worked_example(self.trail), self.checked_at(), self.problem.slug, self.problem.name
+        )
         return render.render(render.environment(templates), fmt, view)
 
 
@@ -48,8 +53,22 @@ def file_name(problem: Problem, fmt: str) -> str:
 
 
 def catalogue() -> list[tuple[Problem, tuple[str, ...]]]:
-    """Every document the project ships, as (problem, formats)."""
-    return [
-        (Problem(), FORMATS),
-        (Problem(classes=3), FORMATS),
-    ]
+    """Every derivation the project ships, as (problem, formats): the flagship, and one per valid pair."""
+    shipped = [(Problem(), FORMATS), (Problem(classes=3), FORMATS)]
+    shipped += [(Problem(a, l), ("md", "tex")) for a, l in valid_pairs() if (a, l) != ("softmax", "cross-entropy")]
+    return shipped
+
+
+def catalogue_documents(folder: Path) -> dict[Path, str]:
+    """Every document the project ships, by path: the derivations and an index page."""
+    documents: dict[Path, str] = {}
+    entries = []
+    for problem, formats in catalogue():
+        derivation = derive_certified(problem)
+        documents.update({folder / file_name(problem, fmt): derivation.document(fmt) for fmt in formats})
+        if problem.classes is None:
+            entries.append((problem.slug, derivation.trail))
+    env = render.environment()
+    view = index_view(entries, Notation())
+    documents.update({folder / f"index.{fmt}": render.index(env, fmt, view) for fmt in ("md", "tex")})
+    return documents

@@ -73,6 +73,10 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
+def index(env: Environment, fmt: str, view) -> str:
+    return _tidy(env.get_template(f"index.{fmt}.j2").render(index=view, n=view.notation, fmt=fmt))
+
+
 def markdown(env: Environment, doc: DocumentView) -> str:
     return render(env, "md", doc)
 

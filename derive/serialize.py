@@ -42,6 +42,7 @@ def trail_to_json(trail: Trail, notation: Notation = Notation()) -> dict[str, An
         "loss": trail.loss,
         "H": "H" if trail.classes is None else trail.classes,
         "targets": trail.targets,
+        "min_classes": trail.min_classes,
         "assumptions": [
             {"name": a.name, "latex": to_latex(a.statement, notation), "srepr": dump(a.statement)} for a in trail.assumptions
         ],
@@ -84,6 +85,7 @@ def trail_from_json(data: dict[str, Any]) -> Trail:
         loss=data["loss"],
         classes=None if data["H"] == "H" else int(data["H"]),
         targets=data["targets"],
+        min_classes=data["min_classes"],
         start=load(data["start"]["srepr"]),
         steps=tuple(_load_step(step, assumptions) for step in data["steps"]),
         result=load(data["result"]["srepr"]),

@@ -1,6 +1,10 @@
-"""Factor out of a sum: ``Σ_i c·f_i = c·Σ_i f_i`` when ``c`` does not depend on the index ``i``."""
+"""Factor out of a sum: ``Σ_i c·f_i = c·Σ_i f_i`` when ``c`` does not depend on the index ``i``.
 
-from sympy import Mul, Sum
+A held value (a substituted lemma case, see ``derive.holding``) stays where it is
+until the cancel rule has multiplied it in.
+"""
+
+from sympy import Mul, Sum, UnevaluatedExpr
 
 from derive.rules.base import local
 from derive.sums import SumExcept
@@ -20,8 +24,9 @@ def factor_out(node, ctx):
     if index is None or not isinstance(node.function, Mul):
         return None
     factors = node.function.args
-    constant = [factor for factor in factors if index not in factor.free_symbols]
-    varying = [factor for factor in factors if index in factor.free_symbols]
+    movable = [f for f in factors if index not in f.free_symbols and not f.has(UnevaluatedExpr)]
+    constant = movable
+    varying = [factor for factor in factors if factor not in movable]
     if not constant or not varying:
         return None
     inner = node.func(Mul(*varying), *node.args[1:])
