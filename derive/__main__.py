@@ -12,12 +12,18 @@ import os
 import sys
 from pathlib import Path
 
-from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, UnknownName
+from sympy import Sum
+
+from derive import catalog
+from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, UnknownName, valid_pairs
+from derive.parse import ParseError, parse_expression
+from derive.syntax import user_syntax
 from derive.certify import CertificationError
 from derive.files import write_all
 from derive.notation import NotationError
 from derive.pipeline import FORMATS, catalogue_documents, derive_certified, file_name
-from derive.problem import MAX_CLASSES, Problem, ProblemError
+from derive.problem import MAX_CLASSES, TARGET_KINDS, Problem, ProblemError
+from derive.symbols import CLASSES, SUM_INDEX
 from derive.strategy import StepLimitError
 
 DEFAULT_OUTPUT = Path("output")
@@ -55,18 +61,53 @@ def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="derive", description="Certified step-by-step gradient derivations.")
     commands = top.add_subparsers(dest="command", parser_class=_Parser)
     pair = commands.add_parser("pair", help="derive dE/dz_k for an activation and a loss")
-    pair.add_argument("activation", help=f"one of: {', '.join(sorted(ACTIVATIONS))}")
-    pair.add_argument("loss", help=f"one of: {', '.join(sorted(LOSSES))}")
+    pair.add_argument("names", nargs="*", metavar="ACTIVATION LOSS", help=f"activation: {', '.join(ACTIVATIONS)}; loss: {', '.join(LOSSES)}")
+    pair.add_argument("--activation", dest="activation_expr", default=None, help="a user-defined activation, e.g. '1/(1+exp(-z))'")
+    pair.add_argument("--loss", dest="loss_expr", default=None, help="a user-defined loss, e.g. '-sum(y[i]*log(o[i]), i)'")
+    pair.add_argument("--name", default=None, help="a name for the document (title and file name)")
+    pair.add_argument("--targets", choices=TARGET_KINDS, default=None, help="what the targets satisfy (default: the loss's own)")
     pair.add_argument("--H", dest="classes", type=_classes, default=None, help="a concrete number of classes")
     pair.add_argument("--format", dest="formats", type=_formats, default=MAIN_FORMATS, help="md, tex, json (comma-separated)")
     pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
+    commands.add_parser("list", help="print the catalogue of activations and losses")
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
     shipped.add_argument("-o", dest="output", required=True, help="the folder to write into")
     return top
 
 
+def _problem(args) -> Problem:
+    """The pair from positional names and/or --activation/--loss expressions."""
+    names = list(args.names)
+    expected = (args.activation_expr is None) + (args.loss_expr is None)
+    if len(names) != expected:
+        wanted = " and ".join(w for w, given in (("ACTIVATION", args.activation_expr), ("LOSS", args.loss_expr)) if given is None)
+        raise UsageError(f"pair needs {wanted or 'no names'} (got {len(names)} name{'s' if len(names) != 1 else ''})")
+    activation = names.pop(0) if args.activation_expr is None else "custom"
+    loss = names.pop(0) if args.loss_expr is None else "custom"
+    activation_expr = None if args.activation_expr is None else parse_expression(args.activation_expr, role="activation")
+    loss_expr = None if args.loss_expr is None else parse_expression(args.loss_expr, role="loss")
+    if activation_expr is None:
+        catalog.activation(activation)
+    if loss_expr is None:
+        catalog.loss(loss)
+    return Problem(activation, loss, args.classes, args.targets, "sum", activation_expr, loss_expr, args.name)
+
+
+def _list() -> None:
+    print("activations (O_i in terms of the inputs z):")
+    for entry in ACTIVATIONS.values():
+        print(f"  {entry.name:<10} O_i = {user_syntax(entry.formula(SUM_INDEX, CLASSES))}")
+    print("losses (E in terms of the outputs o and targets y; targets: default first):")
+    for entry in LOSSES.values():
+        loss = Sum(entry.per_class(SUM_INDEX), (SUM_INDEX, 1, CLASSES))
+        print(f"  {entry.name:<21} E = {user_syntax(loss)}   targets: {', '.join(entry.targets)}")
+    print("pairs the catalogue can derive (a loss must be defined on every output its activation can give):")
+    for activation, loss in valid_pairs():
+        print(f"  {activation} {loss}")
+
+
 def _pair(args) -> list[Path] | None:
-    problem = Problem(args.activation, args.loss, args.classes)
+    problem = _problem(args)
     derivation = derive_certified(problem)
     texts = {fmt: derivation.document(fmt) for fmt in args.formats}
     if args.output == "-":
@@ -96,13 +137,16 @@ def run(argv: list[str]) -> list[Path] | None:
         return _main_job()
     if args.command == "pair":
         return _pair(args)
+    if args.command == "list":
+        _list()
+        return None
     return _catalogue(Path(args.output))
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         written = run(sys.argv[1:] if argv is None else argv)
-    except (UsageError, UnknownName, UndefinedPair, ProblemError, NotationError) as error:
+    except (UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError) as error:
         print(f"derive: {error}", file=sys.stderr)
         return 2
     except CertificationError as error:

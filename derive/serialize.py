@@ -79,7 +79,10 @@ def _load_step(data: dict[str, Any], assumptions: dict[str, Assumption]) -> Step
 
 
 def trail_from_json(data: dict[str, Any]) -> Trail:
-    assumptions = {a["name"]: Assumption(a["name"], load(a["srepr"])) for a in data["assumptions"]}
+    listed = tuple(Assumption(a["name"], load(a["srepr"])) for a in data["assumptions"])
+    assumptions = {}
+    for assumption in listed:
+        assumptions.setdefault(assumption.name, assumption)
     return Trail(
         activation=data["activation"],
         loss=data["loss"],
@@ -89,7 +92,7 @@ def trail_from_json(data: dict[str, Any]) -> Trail:
         start=load(data["start"]["srepr"]),
         steps=tuple(_load_step(step, assumptions) for step in data["steps"]),
         result=load(data["result"]["srepr"]),
-        assumptions=tuple(assumptions.values()),
+        assumptions=listed,
         definitions=tuple(load(eq["srepr"]) for eq in data["definitions"]),
         gradient=None if "gradient" not in data else tuple(load(text) for text in data["gradient"]),
         verdict=None if "matches_o_minus_y" not in data else Verdict(
