@@ -22,7 +22,7 @@ from derive.certify import CertificationError
 from derive.files import write_all
 from derive.notation import NotationError
 from derive.pipeline import FORMATS, catalogue_documents, derive_certified, file_name
-from derive.problem import MAX_CLASSES, TARGET_KINDS, Problem, ProblemError
+from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, Problem, ProblemError
 from derive.symbols import CLASSES, SUM_INDEX
 from derive.strategy import StepLimitError
 
@@ -66,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
     pair.add_argument("--loss", dest="loss_expr", default=None, help="a user-defined loss, e.g. '-sum(y[i]*log(o[i]), i)'")
     pair.add_argument("--name", default=None, help="a name for the document (title and file name)")
     pair.add_argument("--targets", choices=TARGET_KINDS, default=None, help="what the targets satisfy (default: the loss's own)")
+    pair.add_argument("--reduction", choices=REDUCTIONS, default="sum", help="how the loss combines N examples")
     pair.add_argument("--H", dest="classes", type=_classes, default=None, help="a concrete number of classes")
     pair.add_argument("--format", dest="formats", type=_formats, default=MAIN_FORMATS, help="md, tex, json (comma-separated)")
     pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
@@ -90,7 +91,7 @@ def _problem(args) -> Problem:
         catalog.activation(activation)
     if loss_expr is None:
         catalog.loss(loss)
-    return Problem(activation, loss, args.classes, args.targets, "sum", activation_expr, loss_expr, args.name)
+    return Problem(activation, loss, args.classes, args.targets, args.reduction, activation_expr, loss_expr, args.name)
 
 
 def _list() -> None:

@@ -67,6 +67,7 @@ class DocumentView:
     activation: str
     loss: str
     targets: str
+    reduction: str
     elementwise: bool
     classes: str
     concrete: bool
@@ -184,6 +185,7 @@ def document_view(
         activation=trail.activation,
         loss=trail.loss,
         targets=trail.targets,
+        reduction=trail.reduction,
         elementwise=not any(eq.rhs.has(Sum) for eq in trail.definitions if eq.lhs.base == OUTPUT),
         classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),
         concrete=trail.classes is not None,

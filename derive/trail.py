@@ -134,4 +134,5 @@ class Trail:
     definitions: tuple[Basic, ...] = field(default=())  # Eq(o_i, ...), Eq(e_i, ...)
     gradient: tuple[Basic, ...] | None = None  # concrete H: dE/dz_k for k = 1..H, in z and y only
     verdict: Verdict | None = None
+    reduction: str = "sum"  # "mean": E averages the losses of N examples
     min_classes: int = 1  # the derivation holds for H >= min_classes (softmax with a loss undefined at O = 1 needs 2)
