@@ -11,7 +11,7 @@ from sympy import Eq, Expr, Indexed
 from derive.context import Context
 from derive.formulation import formulate
 from derive.problem import Problem
-from derive.strategy import derive_gradient
+from derive.strategy import DEFAULT, Strategy, derive_gradient
 from derive.symbols import CLASSES, FREE_INDEX, OUTPUT
 from derive.trail import Trail
 from derive.verdict import judge
@@ -28,21 +28,40 @@ def pinned_targets(ctx: Context, classes: int) -> dict:
 
 
 def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr, ...]:
-    """``∂E/∂z_k`` for k = 1..H with the activation written out, so only ``z`` and ``y`` remain."""
+    """``∂E/∂z_k`` for k = 1..H with the activation written out, so only ``z`` and ``y`` remain.
+
+    Each ``o_m`` is written out as ``output.at(m).doit()``, but every sum in the
+    activation (softmax's ``Σ_j e^{z_j}``) is written out once and the very same
+    expression is shared by all H components: linear in H instead of quadratic.
+    """
+    from sympy import Dummy, Sum  # local: only this function needs them
+
     output = ctx.definition_of(OUTPUT)
     pinned = pinned_targets(ctx, classes)
+    # sums that do not involve the output's own index are the same for every o_m
+    shared = {total: Dummy() for total in output.body.atoms(Sum) if output.index not in total.free_symbols}
+    hidden_body = output.body.xreplace(shared)
+    opened = {dummy: total.doit() for total, dummy in shared.items()}
+    written: dict = {}  # o_m -> output.at(m).doit()
+
+    def written_out(node: Indexed) -> Expr:
+        if node not in written:
+            body = hidden_body.xreplace({output.index: node.indices[0]}).doit()
+            written[node] = body.xreplace(opened) if opened else body
+        return written[node]
+
     components = []
     for k in range(1, classes + 1):
         component = result.xreplace({FREE_INDEX: k}).xreplace(pinned)
-        outputs = {node: output.at(node.indices[0]).doit() for node in component.atoms(Indexed) if node.base == OUTPUT}
+        outputs = {node: written_out(node) for node in component.atoms(Indexed) if node.base == OUTPUT}
         components.append(component.xreplace(outputs))
     return tuple(components)
 
 
-def derive(problem: Problem) -> Trail:
+def derive(problem: Problem, strategy: Strategy = DEFAULT) -> Trail:
     setup = formulate(problem)
     ctx = setup.context
-    steps, result = derive_gradient(setup.start, ctx)
+    steps, result = derive_gradient(setup.start, ctx, strategy)
     gradient = None if problem.classes is None else gradient_components(result, ctx, problem.classes)
     return Trail(
         activation=setup.activation,

@@ -57,7 +57,6 @@ import warnings
 from dataclasses import dataclass
 
 from sympy import Abs, Basic, Expr, Rational, S, Sum, Symbol, cosh, exp, log, sinh, sqrt, tanh
-from sympy.core.cache import clear_cache
 from sympy.core.power import Pow
 
 from derive.symbols import CLASSES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
@@ -141,7 +140,6 @@ def parse_expression(text: str, *, role: str) -> Expr:
     except ParseError:
         raise
     except _OutOfTime:
-        clear_cache()  # drop half-evaluated objects the interrupted SymPy call may have cached
         raise ParseError(f"expression too complex: SymPy could not build it within {MAX_SECONDS} s") from None
     except (RecursionError, MemoryError):
         raise ParseError("expression nested too deeply") from None
@@ -162,6 +160,8 @@ def _within_budget(build):
     ``ITIMER_REAL`` alarm does.  Signals only work in the main thread and
     only where ``setitimer`` exists; elsewhere, or when an interval timer is
     already running (pytest-timeout, say), ``build()`` runs without a budget.
+    Interrupting SymPy is safe: its caches store only finished results, and an
+    assumption query stores a fact only once a handler has returned it.
     """
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         return build()
