@@ -1,0 +1,129 @@
+"""Soundness under mutation: break each rule in turn and the certifier must notice, every time.
+
+A mutation wraps every rule of a strategy; when the wrapped rule produces a step
+of the targeted kind, the step is falsified (sign flipped, a term dropped, the
+lemma's cases swapped, or an assumption left unstated).  The derivation then
+runs as usual and must be rejected by ``certify``.  Mutations that never fire,
+or that stop the engine itself, are not counted as made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sympy import Add, KroneckerDelta, Mul, Piecewise, S, Sum, UnevaluatedExpr
+
+from derive.certify import CertificationError, certify
+from derive.engine import derive
+from derive.problem import Problem
+from derive.sums import SumExcept
+from derive.strategy import Strategy, StepLimitError
+from derive.trail import Rule
+
+PROBLEMS = [
+    Problem(),
+    Problem(classes=3),
+    Problem("softmax", "cross-entropy", targets="any", classes=3),
+    Problem("sigmoid", "binary-cross-entropy", classes=2),
+    Problem("tanh", "sum-of-squares", classes=2),
+    Problem("exp", "poisson", classes=2),
+]
+
+
+def flip_sign(step):
+    return replace(step, after=S.One if step.after == 0 else -step.after)
+
+
+def _plainly_zero(term) -> bool:
+    """A term that is zero on its face (``0``, a sum of zeros): dropping it changes nothing."""
+    if isinstance(term, Mul):
+        return any(_plainly_zero(factor) for factor in term.args)
+    return term == 0 or (isinstance(term, (Sum, SumExcept)) and term.args[0] == 0)
+
+
+def drop_term(step):
+    """Leave out one term (or factor) that is not plainly zero."""
+    after = step.after
+    if isinstance(after, UnevaluatedExpr):
+        after = after.args[0]
+    if isinstance(after, (Add, Mul)) and len(after.args) > 1:
+        droppable = [arg for arg in after.args if not _plainly_zero(arg)]
+        if droppable:
+            rest = list(after.args)
+            rest.remove(droppable[0])
+            return replace(step, after=after.func(*rest))
+    return replace(step, after=after + 1)
+
+
+def swap_cases(step):
+    """δ_ik ↔ 1 − δ_ik: the i = k value goes to the i ≠ k terms and back."""
+    deltas = step.after.atoms(KroneckerDelta)
+    if deltas:
+        return replace(step, after=step.after.xreplace({d: 1 - d for d in deltas}))
+    if isinstance(step.after, Piecewise):
+        (first, second) = step.after.args
+        return replace(step, after=Piecewise((second.expr, first.cond), (first.expr, True)))
+    return None
+
+
+def unstate_assumption(step):
+    if not step.assumptions:
+        return None
+    return replace(step, assumptions=(), substeps=tuple(replace(s, assumptions=()) for s in step.substeps))
+
+
+MUTATIONS = {"flip-sign": flip_sign, "drop-term": drop_term, "swap-cases": swap_cases, "unstate-assumption": unstate_assumption}
+
+
+def mutated_strategy(target: Rule, mutate):
+    fired = []
+
+    def wrap(rule):
+        def broken(node, ctx, *args, **kwargs):
+            step = rule(node, ctx, *args, **kwargs)
+            if step is None or step.rule is not target or fired:
+                return step
+            changed = mutate(step)
+            if changed is None or changed == step:
+                return step
+            fired.append(True)
+            return changed
+
+        return broken
+
+    return Strategy(wrap), fired
+
+
+def rules_used(trail):
+    def walk(steps):
+        for step in steps:
+            yield step.rule
+            yield from walk(step.substeps)
+
+    return sorted(set(walk(trail.steps)), key=lambda rule: rule.value)
+
+
+def test_every_mutation_of_every_rule_is_caught(capsys):
+    made, caught, escaped = 0, 0, []
+    for problem in PROBLEMS:
+        for target in rules_used(derive(problem)):
+            for name, mutate in MUTATIONS.items():
+                strategy, fired = mutated_strategy(target, mutate)
+                try:
+                    trail = derive(problem, strategy)
+                except StepLimitError:
+                    continue  # the engine itself stopped: no trail to certify
+                if not fired:
+                    continue
+                made += 1
+                try:
+                    certify(trail)
+                except CertificationError:
+                    caught += 1
+                else:
+                    escaped.append(f"{problem.slug}: {target.value} / {name}")
+    with capsys.disabled():
+        print(f"\nmutations caught by the certifier: {caught} of {made}")
+    assert made >= 60
+    assert escaped == [], escaped
