@@ -6,11 +6,12 @@ proceeds is entirely the strategy's rules.  It knows nothing about LaTeX.
 
 from __future__ import annotations
 
-from sympy import Eq, Expr, Indexed
+from sympy import Derivative, Eq, Expr, Indexed
 
 from derive.context import Context
 from derive.formulation import formulate
-from derive.problem import Problem
+from derive.problem import Problem, UnsupportedError
+from derive.syntax import user_syntax
 from derive.strategy import DEFAULT, Strategy, derive_gradient
 from derive.symbols import CLASSES, FREE_INDEX, OUTPUT
 from derive.trail import Trail
@@ -62,6 +63,9 @@ def derive(problem: Problem, strategy: Strategy = DEFAULT) -> Trail:
     setup = formulate(problem)
     ctx = setup.context
     steps, result = derive_gradient(setup.start, ctx, strategy)
+    unfinished = sorted(result.atoms(Derivative), key=str)
+    if unfinished:
+        raise UnsupportedError(f"no rule can finish the derivative {user_syntax(unfinished[0])}")
     gradient = None if problem.classes is None else gradient_components(result, ctx, problem.classes)
     return Trail(
         activation=setup.activation,

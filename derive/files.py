@@ -13,6 +13,12 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def write_all(documents: dict[Path, str]) -> list[Path]:
     staged: list[tuple[str, Path]] = []
     try:
@@ -22,6 +28,7 @@ def write_all(documents: dict[Path, str]) -> list[Path]:
             staged.append((temporary, path))
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
                 stream.write(text)
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; documents are for sharing
         for temporary, path in staged:
             os.replace(temporary, path)
     finally:

@@ -17,6 +17,10 @@ class ProblemError(ValueError):
     """A problem that cannot be posed (bad H, unknown target kind ...)."""
 
 
+class UnsupportedError(ProblemError):
+    """A problem the rules cannot finish (no rule for some derivative): refused, never half-derived."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """An activation and a loss, by catalogue name or as a parsed user expression.

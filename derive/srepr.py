@@ -25,7 +25,8 @@ _CONSTRUCTORS = {
     for name in (
         "Symbol", "Dummy", "Integer", "Rational", "Float", "Indexed", "IndexedBase", "Sum", "Derivative", "Tuple",
         "Add", "Mul", "Pow", "log", "exp", "KroneckerDelta", "Piecewise", "Equality", "Unequality",
-        "UnevaluatedExpr", "tanh", "sqrt", "Abs",
+        "UnevaluatedExpr", "tanh", "sqrt", "Abs", "sinh", "cosh", "atanh", "sign",
+        "StrictGreaterThan", "GreaterThan", "StrictLessThan", "LessThan",
     )
 }
 _CONSTRUCTORS["SumExcept"] = SumExcept

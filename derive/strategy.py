@@ -40,6 +40,7 @@ from derive.rules.power import power
 from derive.rules.product import product
 from derive.rules.quotient import quotient
 from derive.rules.common_factor import common_factor
+from derive.rules.hyperbolic import cosh_rule, sinh_rule
 from derive.rules.rejoin import rejoin
 from derive.rules.sum import sum_rule
 from derive.rules.tanh import tanh_rule
@@ -48,7 +49,7 @@ from derive.trail import Step
 
 STEP_LIMIT = 200
 
-ELEMENTARY = (log_rule, exp_rule, tanh_rule, power)
+ELEMENTARY = (log_rule, exp_rule, tanh_rule, sinh_rule, cosh_rule, power)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def run(expr: Basic, ctx, phases: tuple[Phase, ...], limit: int = STEP_LIMIT) ->
     raise StepLimitError(f"no fixpoint after {limit} steps; last expression: {expr}")
 
 
-DIFFERENTIATE = (independent, identity, index, constant_factor, sum_rule, log_rule, exp_rule, tanh_rule, power)
+DIFFERENTIATE = (independent, identity, index, constant_factor, sum_rule) + ELEMENTARY
 DIFFERENTIATE_AFTER_CHAIN = (quotient, product)
 LEMMA_SIMPLIFY = (delta_sum, fold)
 MAIN_SIMPLIFY = (

@@ -35,6 +35,8 @@ class Rule(Enum):
     LOG = ("log", "Log rule", r"\partial \ln u / \partial u = 1/u")
     EXP = ("exp", "Exp rule", r"\partial e^u / \partial u = e^u")
     TANH = ("tanh", "Tanh rule", r"\partial \tanh u / \partial u = 1 - \tanh^2 u")
+    SINH = ("sinh", "Sinh rule", r"\partial \sinh u / \partial u = \cosh u")
+    COSH = ("cosh", "Cosh rule", r"\partial \cosh u / \partial u = \sinh u")
     POWER = ("power", "Power rule", r"\partial u^n / \partial u = n u^{n-1}")
     QUOTIENT = ("quotient", "Quotient rule", r"\partial (f/g) = (g\, \partial f - f\, \partial g)/g^2")
     PRODUCT = ("product", "Product rule", r"\partial (f g) = g\, \partial f + f\, \partial g")

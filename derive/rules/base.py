@@ -21,6 +21,14 @@ def parts(node: Derivative) -> tuple[Basic, Basic]:
     return node.expr, node.variable_count[0][0]
 
 
+def elementary(node: Basic, function: type) -> Basic | None:
+    """``u`` when ``node`` is ``∂function(u)/∂u`` (an elementary rule's case), else ``None``."""
+    if not is_derivative(node):
+        return None
+    f, x = parts(node)
+    return x if isinstance(f, function) and f.args[0] == x else None
+
+
 def local(
     rule: Rule,
     before: Basic,

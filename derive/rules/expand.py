@@ -51,8 +51,8 @@ def expand(node, ctx):
         return None
     terms = expanded_terms(node)
     cancelling = cancelling_terms(terms)
-    if not cancelling and count_ops(Add(*terms)) >= count_ops(node):
-        return None
+    if count_ops(Add(*terms)) >= count_ops(node):
+        return None  # only where the collected result is strictly shorter, so expand and factor never undo each other
     after = Add(*terms, evaluate=False)
     marks = tuple(Annotation(Mark.CANCEL, term) for term in cancelling)
     return local(Rule.EXPAND, node, after, annotations=marks)

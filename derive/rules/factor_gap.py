@@ -6,7 +6,7 @@ depends on the outputs alone, so the reader can compare the result with the
 clean ``O_k − y_k`` at a glance.
 """
 
-from sympy import Add, Indexed, Mul, S, Sum, cancel
+from sympy import Add, Indexed, Mul, Sum, cancel, count_ops
 
 from derive.rules.base import local
 from derive.rules.fold import tidiest
@@ -20,10 +20,12 @@ GAP = OUTPUT[FREE_INDEX] - TARGET[FREE_INDEX]
 def factor_gap(node, ctx):
     if not isinstance(node, (Add, Mul)) or node.has(Sum, SumExcept) or node == GAP or not node.has(TARGET[FREE_INDEX]):
         return None
+    if GAP in Mul.make_args(node) or -GAP in Mul.make_args(node):
+        return None  # already written as a multiple of the gap
     ratio = cancel(node / GAP)
-    if ratio == S.One or any(ix.base != OUTPUT for ix in ratio.atoms(Indexed)) or ratio.has(Sum):
-        return None
+    if ratio.is_Number or any(ix.base != OUTPUT for ix in ratio.atoms(Indexed)) or ratio.has(Sum):
+        return None  # a plain number times the gap is already as clear as it gets
     after = Mul(tidiest(ratio), GAP)
-    if after == node:
+    if after == node or count_ops(after) > count_ops(node):
         return None
     return local(Rule.FACTOR_GAP, node, after)

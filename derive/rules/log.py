@@ -2,14 +2,10 @@
 
 from sympy import log
 
-from derive.rules.base import is_derivative, local, parts
+from derive.rules.base import elementary, local
 from derive.trail import Rule
 
 
 def log_rule(node, ctx):
-    if not is_derivative(node):
-        return None
-    f, x = parts(node)
-    if not isinstance(f, log) or f.args[0] != x:
-        return None
-    return local(Rule.LOG, node, 1 / x)
+    x = elementary(node, log)
+    return None if x is None else local(Rule.LOG, node, 1 / x)

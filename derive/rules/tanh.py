@@ -2,14 +2,10 @@
 
 from sympy import tanh
 
-from derive.rules.base import is_derivative, local, parts
+from derive.rules.base import elementary, local
 from derive.trail import Rule
 
 
 def tanh_rule(node, ctx):
-    if not is_derivative(node):
-        return None
-    f, x = parts(node)
-    if not isinstance(f, tanh) or f.args[0] != x:
-        return None
-    return local(Rule.TANH, node, 1 - tanh(x) ** 2)
+    x = elementary(node, tanh)
+    return None if x is None else local(Rule.TANH, node, 1 - tanh(x) ** 2)
