@@ -598,10 +598,6 @@ COLLECT_WITHOUT_CANCELLATION = {("tanh", "sum-of-squares"), ("softplus", "sum-of
 
 
 def collect_marks_param(pair):
-    if pair in COLLECT_WITHOUT_CANCELLATION:
-        return pytest.param(pair, id=pair_id(pair), marks=pytest.mark.xfail(
-            strict=True, reason="a COLLECT step that cancels nothing (it only reorders the terms) is emitted and "
-                                "rendered as 'Collect like terms:  add up to zero.' with an empty list"))
     return pytest.param(pair, id=pair_id(pair))
 
 

@@ -53,6 +53,8 @@ def expand(node, ctx):
     cancelling = cancelling_terms(terms)
     if count_ops(Add(*terms)) >= count_ops(node):
         return None  # only where the collected result is strictly shorter, so expand and factor never undo each other
-    after = Add(*terms, evaluate=False)
+    # with a cancelling pair, show the terms side by side (the collect rule removes the pair next);
+    # without one, the written-out sum is simply the result
+    after = Add(*terms, evaluate=False) if cancelling else Add(*terms)
     marks = tuple(Annotation(Mark.CANCEL, term) for term in cancelling)
     return local(Rule.EXPAND, node, after, annotations=marks)
