@@ -8,10 +8,15 @@ placeholder ``u`` and that elementary step is kept as a substep.
 
 from __future__ import annotations
 
-from sympy import Basic, Dummy, Function, Indexed, Pow, Symbol
+from sympy import Basic, Function, Indexed, Pow, Symbol
 
 from derive.rules.base import d, is_derivative, local, parts
 from derive.trail import Annotation, Mark, Rule
+
+
+# the ``u`` of an elementary substep: a fixed symbol (not a Dummy) so output is reproducible;
+# no user expression can contain it, since the parser admits only o, y, z, N and i, j, k
+PLACEHOLDER = Symbol("u", real=True)
 
 
 def _outer_and_inner(f: Basic) -> tuple[Basic, Basic] | None:
@@ -36,7 +41,7 @@ def chain(node, ctx, outer_rules=()):
         return None
     if isinstance(inner, (Indexed, Symbol)):
         return local(Rule.CHAIN, node, d(outer, inner) * d(inner, x), annotations=(Annotation(Mark.INTERMEDIATE, inner),))
-    placeholder = Dummy("u")
+    placeholder = PLACEHOLDER
     elementary = d(outer.xreplace({inner: placeholder}), placeholder)
     for rule in outer_rules:
         step = rule(elementary, ctx)
