@@ -14,14 +14,17 @@ from pathlib import Path
 
 from sympy import Sum
 
-from derive import catalog
+from derive import catalog, cli_check
 from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, UnknownName, valid_pairs
 from derive.parse import ParseError, parse_expression
 from derive.syntax import user_syntax
 from derive.certify import CertificationError
-from derive.files import write_all
-from derive.notation import NotationError
-from derive.pipeline import FORMATS, catalogue_documents, derive_certified, file_name
+from derive.document import DETAILS
+from derive.notation import PRESETS, NotationError
+from derive.pipeline import (
+    FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
+    write_documents,
+)
 from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, Problem, ProblemError
 from derive.symbols import CLASSES, SUM_INDEX
 from derive.strategy import StepLimitError
@@ -57,6 +60,20 @@ def _formats(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
+def _symbol(text: str) -> tuple[str, str]:
+    role, equals, name = text.partition("=")
+    if not equals or not role.strip() or not name.strip():
+        raise UsageError(f"--symbol expects ROLE=NAME, e.g. output=a, got {text!r}")
+    return role.strip(), name.strip()
+
+
+def _folder(text: str) -> Path:
+    folder = Path(text)
+    if not folder.is_dir():
+        raise UsageError(f"--templates {text!r} is not a folder")
+    return folder
+
+
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="derive", description="Certified step-by-step gradient derivations.")
     commands = top.add_subparsers(dest="command", parser_class=_Parser)
@@ -68,11 +85,17 @@ def parser() -> argparse.ArgumentParser:
     pair.add_argument("--targets", choices=TARGET_KINDS, default=None, help="what the targets satisfy (default: the loss's own)")
     pair.add_argument("--reduction", choices=REDUCTIONS, default="sum", help="how the loss combines N examples")
     pair.add_argument("--H", dest="classes", type=_classes, default=None, help="a concrete number of classes")
-    pair.add_argument("--format", dest="formats", type=_formats, default=MAIN_FORMATS, help="md, tex, json (comma-separated)")
+    pair.add_argument("--format", dest="formats", type=_formats, default=MAIN_FORMATS, help=f"{', '.join(FORMATS)} (comma-separated)")
+    pair.add_argument("--detail", choices=DETAILS, default="standard", help="brief, standard (default) or full")
+    pair.add_argument("--notation", choices=tuple(PRESETS), default=None, help="symbol names as in a seed (default: seed000)")
+    pair.add_argument("--symbol", dest="symbols", type=_symbol, action="append", default=[], metavar="ROLE=NAME",
+                      help="rename one symbol, e.g. output=a or target=t (repeatable)")
+    pair.add_argument("--templates", type=_folder, default=None, help="a folder of templates searched before the built-in ones")
     pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
     commands.add_parser("list", help="print the catalogue of activations and losses")
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
     shipped.add_argument("-o", dest="output", required=True, help="the folder to write into")
+    cli_check.add_parser(commands)
     return top
 
 
@@ -108,28 +131,36 @@ def _list() -> None:
 
 
 def _pair(args) -> list[Path] | None:
+    if args.output == "-" and len(args.formats) != 1:
+        raise UsageError("-o - writes one format to stdout; choose one with --format")
     problem = _problem(args)
-    derivation = derive_certified(problem)
+    notation = notation_for(args.notation, **dict(args.symbols))
+    if "pdf" in args.formats:
+        pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
+    derivation = derive_certified(problem, notation, args.detail, args.templates)
     texts = {fmt: derivation.document(fmt) for fmt in args.formats}
     if args.output == "-":
-        if len(texts) != 1:
-            raise UsageError("-o - writes one format to stdout; choose one with --format")
-        sys.stdout.write(next(iter(texts.values())))
+        content = next(iter(texts.values()))
+        if isinstance(content, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
         return None
-    if args.output is not None and len(texts) == 1:
-        return write_all({Path(args.output): next(iter(texts.values()))})
+    if args.output is not None and len(texts) == 1 and not Path(args.output).is_dir():
+        return write_documents({Path(args.output): next(iter(texts.values()))})
     folder = DEFAULT_OUTPUT if args.output is None else Path(args.output)
-    return write_all({folder / file_name(problem, fmt): text for fmt, text in texts.items()})
+    return write_documents({folder / file_name(problem, fmt): text for fmt, text in texts.items()})
 
 
 def _catalogue(folder: Path) -> list[Path]:
-    return write_all(catalogue_documents(folder))
+    return write_documents(catalogue_documents(folder))
 
 
 def _main_job() -> list[Path]:
     problem = Problem()
     derivation = derive_certified(problem)
-    return write_all({DEFAULT_OUTPUT / file_name(problem, fmt): derivation.document(fmt) for fmt in MAIN_FORMATS})
+    return write_documents({DEFAULT_OUTPUT / file_name(problem, fmt): derivation.document(fmt) for fmt in MAIN_FORMATS})
 
 
 def run(argv: list[str]) -> list[Path] | None:
@@ -138,6 +169,8 @@ def run(argv: list[str]) -> list[Path] | None:
         return _main_job()
     if args.command == "pair":
         return _pair(args)
+    if args.command == "check":
+        return cli_check.run(args)
     if args.command == "list":
         _list()
         return None
@@ -147,9 +180,12 @@ def run(argv: list[str]) -> list[Path] | None:
 def main(argv: list[str] | None = None) -> int:
     try:
         written = run(sys.argv[1:] if argv is None else argv)
-    except (UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError) as error:
+    except (UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing) as error:
         print(f"derive: {error}", file=sys.stderr)
         return 2
+    except PdfError as error:
+        print(f"derive: no PDF written: {error}", file=sys.stderr)
+        return 1
     except CertificationError as error:
         print(f"derive: certification failed, nothing written: {error}", file=sys.stderr)
         return 1
@@ -164,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"derive: internal error ({type(error).__name__}: {error}); set DERIVE_DEBUG=1 for details", file=sys.stderr)
         return 1
+    if isinstance(written, int):  # derive check returns its own exit code
+        return written
     for path in written or ():
         print(path)
     return 0

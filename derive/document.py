@@ -1,23 +1,39 @@
 """The view a template sees: a certified trail turned into LaTeX strings and plain data.
 
 This module only formats what the trail already holds (and the worked example
-computed from it).  It never differentiates or simplifies anything.
+computed from it).  It never differentiates or simplifies anything.  The detail
+level is a presentation filter over the certified trail: it hides steps or
+substeps but never renumbers them, so a step's number is its place in the trail.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from sympy import Basic, Derivative, Eq, Sum, Symbol
 
 from derive.holding import release
 from derive.example import WorkedExample
+from derive.figure import Figure, network_figure
 from derive.latex import to_latex
 from derive.notation import Notation
-from derive.symbols import CLASSES, FREE_INDEX, INPUT, LOSS_NAME, OUTPUT
-from derive.trail import Mark, Step, Trail
+from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
+from derive.trail import Mark, Rule, Step, Trail
 
 DRAWN_MARKS = (Mark.UNDERBRACE, Mark.CANCEL)
+
+DETAILS = ("brief", "standard", "full")
+# What "brief" leaves out: algebra that tidies an expression without a calculus idea
+# of its own.  Definitions, the calculus rules, the lemma, the index split and the
+# assumption stay, and so does the last step, which shows the result.
+BRIEF_OMITS = frozenset(rule.value for rule in (
+    Rule.FACTOR_OUT, Rule.INDEPENDENT, Rule.CANCEL, Rule.EXPAND, Rule.COLLECT, Rule.COMMON_FACTOR, Rule.VANISH,
+    Rule.REJOIN,
+))
+
+
+class DetailError(ValueError):
+    """A detail level that does not exist."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,24 @@ class StepView:
     assumptions: tuple[tuple[str, str], ...]
     substeps: tuple["StepView", ...]
     certified: bool
+    folded: bool = True  # Markdown tucks the substeps into <details>
+    statement: tuple[str, str] | None = None  # brief: a lemma's result (lhs, value) instead of its derivation
+    skipped: tuple[tuple[str, str], ...] = ()  # brief: (number, title) of the steps left out just before this one
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """Each notation role as LaTeX maths (``Z``, ``\\mathrm{out}``, ``\\alpha``): what templates call ``n``."""
+
+    output: str
+    target: str
+    input: str
+    loss: str
+    error: str
+    sum_index: str
+    free_index: str
+    inner_index: str
+    classes: str
 
 
 @dataclass(frozen=True)
@@ -83,6 +117,10 @@ class DocumentView:
     checked_at: str
     verdict: VerdictView | None
     slug: str
+    detail: str = "standard"
+    symbols: Symbols | None = None
+    figure: Figure | None = None
+    omitted: tuple[str, ...] = ()  # numbers of the trail's steps this detail level leaves out
 
 
 def decimal(value: Basic, places: int = 4) -> str:
@@ -144,6 +182,46 @@ class Formatter:
         )
 
 
+def symbols(notation: Notation) -> Symbols:
+    canonical = {
+        "output": OUTPUT, "target": TARGET, "input": INPUT, "loss": Symbol(LOSS_NAME), "error": ERROR,
+        "sum_index": SUM_INDEX, "free_index": FREE_INDEX, "inner_index": INNER_INDEX, "classes": CLASSES,
+    }
+    return Symbols(**{f.name: to_latex(canonical[f.name], notation) for f in fields(Symbols)})
+
+
+def at_detail(steps: tuple[StepView, ...], detail: str) -> tuple[StepView, ...]:
+    """The steps a reader sees at ``detail``; numbers stay those of the trail."""
+    if detail == "standard":
+        return steps
+    if detail == "full":
+        return tuple(_unfolded(step) for step in steps)
+    if detail != "brief":
+        raise DetailError(f"unknown detail level {detail!r}; choose from {', '.join(DETAILS)}")
+    kept, skipped = [], []
+    for position, step in enumerate(steps):
+        if step.rule in BRIEF_OMITS and position < len(steps) - 1:
+            skipped.append((step.number, step.title))
+            continue
+        last = step.substeps[-1] if step.substeps else None
+        statement = (last.lhs, last.after) if step.rule == Rule.LEMMA.value and last is not None else None
+        kept.append(replace(step, substeps=(), statement=statement, skipped=tuple(skipped)))
+        skipped = []
+    return tuple(kept)
+
+
+def _unfolded(step: StepView) -> StepView:
+    return replace(step, folded=False, substeps=tuple(_unfolded(sub) for sub in step.substeps))
+
+
+def _numbers(steps: tuple[StepView, ...]) -> list[str]:
+    found = []
+    for step in steps:
+        found.append(step.number)
+        found.extend(_numbers(step.substeps))
+    return found
+
+
 def _argmax(values) -> int:
     return max(range(len(values)), key=lambda position: (values[position], -position))
 
@@ -176,22 +254,26 @@ def document_view(
     checked_at: tuple[int, ...],
     slug: str = "",
     name: str | None = None,
+    detail: str = "standard",
 ) -> DocumentView:
     fmt = Formatter(notation)
     lhs = fmt.tex(Derivative(Symbol(LOSS_NAME), INPUT[FREE_INDEX], evaluate=False))
-    steps = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
+    every = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
+    steps = at_detail(every, detail)
+    shown = set(_numbers(steps))
+    elementwise = not any(eq.rhs.has(Sum) for eq in trail.definitions if eq.lhs.base == OUTPUT)
     return DocumentView(
         name=name,
         activation=trail.activation,
         loss=trail.loss,
         targets=trail.targets,
         reduction=trail.reduction,
-        elementwise=not any(eq.rhs.has(Sum) for eq in trail.definitions if eq.lhs.base == OUTPUT),
+        elementwise=elementwise,
         classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),
         concrete=trail.classes is not None,
         notation=notation,
         definitions=tuple(fmt.tex(eq) for eq in trail.definitions),
-        assumptions=tuple((a.name, fmt.tex(a.statement), _uses(steps, a.name)) for a in trail.assumptions),
+        assumptions=tuple((a.name, fmt.tex(a.statement), _uses(every, a.name)) for a in trail.assumptions),
         lhs=lhs,
         start=fmt.tex(trail.start),
         steps=steps,
@@ -201,6 +283,10 @@ def document_view(
         checked_at=", ".join(str(h) for h in checked_at),
         verdict=verdict_view(fmt, trail),
         slug=slug,
+        detail=detail,
+        symbols=symbols(notation),
+        figure=network_figure(trail.classes, not elementwise, trail.activation, notation),
+        omitted=tuple(number for number in _numbers(every) if number not in shown),
     )
 
 
@@ -219,6 +305,7 @@ class IndexView:
     rows: tuple[IndexRow, ...]
     notation: Notation
     lhs: str
+    symbols: Symbols | None = None
 
 
 def index_view(entries: list[tuple[str, Trail]], notation: Notation) -> IndexView:
@@ -228,4 +315,5 @@ def index_view(entries: list[tuple[str, Trail]], notation: Notation) -> IndexVie
         IndexRow(slug, trail.activation, trail.loss, trail.targets, fmt.tex(trail.result), verdict_view(fmt, trail))
         for slug, trail in entries
     )
-    return IndexView(rows, notation, fmt.tex(Derivative(Symbol(LOSS_NAME), INPUT[FREE_INDEX], evaluate=False)))
+    lhs = fmt.tex(Derivative(Symbol(LOSS_NAME), INPUT[FREE_INDEX], evaluate=False))
+    return IndexView(rows, notation, lhs, symbols(notation))

@@ -53,7 +53,7 @@ def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr,
 
     components = []
     for k in range(1, classes + 1):
-        component = result.xreplace({FREE_INDEX: k}).xreplace(pinned)
+        component = result.xreplace({FREE_INDEX: k}).xreplace(pinned).doit()  # sums over i written out term by term
         outputs = {node: written_out(node) for node in component.atoms(Indexed) if node.base == OUTPUT}
         components.append(component.xreplace(outputs))
     return tuple(components)

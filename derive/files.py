@@ -19,15 +19,16 @@ def _umask() -> int:
     return current
 
 
-def write_all(documents: dict[Path, str]) -> list[Path]:
+def write_all(documents: dict[Path, str | bytes]) -> list[Path]:
+    """Write every document or none: text as UTF-8 with LF line ends, a PDF as bytes."""
     staged: list[tuple[str, Path]] = []
     try:
         for path, text in documents.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((temporary, path))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(text.encode("utf-8") if isinstance(text, str) else text)
             os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; documents are for sharing
         for temporary, path in staged:
             os.replace(temporary, path)

@@ -1,60 +1,183 @@
-"""Problem -> certified trail -> documents, for the command line and the Python API."""
+"""Problem -> certified trail -> documents, for the command line and the Python API.
+
+Text formats come from the templates; ``json`` from the trail itself; ``pdf`` is
+the ``tex`` article compiled with latexmk (or pdflatex twice) in a temporary
+folder.  Documents are written together, atomically (:func:`write_documents`).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from derive import render
 from derive.certify import CHECK_CLASSES, certify
 from derive.catalog import valid_pairs
-from derive.document import document_view, index_view
+from derive.document import DETAILS, DetailError, DocumentView, document_view, index_view
 from derive.engine import derive
 from derive.example import worked_example
-from derive.notation import Notation
+from derive.files import write_all
+from derive.notation import PRESETS, Notation, NotationError
 from derive.problem import Problem
 from derive.serialize import trail_to_json
 from derive.trail import Trail
 
-FORMATS = ("md", "tex", "json")
-EXTENSIONS = {"md": "md", "tex": "tex", "json": "json"}
+FORMATS = ("md", "tex", "tex-fragment", "beamer", "json", "pdf")
+EXTENSIONS = {
+    "md": "md", "tex": "tex", "tex-fragment": "fragment.tex", "beamer": "beamer.tex", "json": "json", "pdf": "pdf",
+}
+LATEX_TIMEOUT_S = 300
+PDF_EPOCH = "1700000000"  # a fixed date for the PDF's metadata, so a PDF is the same on every run
+
+
+class ToolMissing(RuntimeError):
+    """A program a format needs (pdflatex) is not installed."""
+
+
+class PdfError(RuntimeError):
+    """LaTeX ran but did not produce a PDF."""
 
 
 @dataclass(frozen=True)
 class Derivation:
-    """A certified derivation and the documents made from it."""
+    """A certified derivation and the documents made from it (also the Python API's result)."""
 
     problem: Problem
     trail: Trail
-    notation: Notation
+    notation: Notation = Notation()
+    detail: str = "standard"
+    templates: Path | None = None  # a folder searched before the built-in templates
+
+    def __post_init__(self) -> None:
+        if self.detail not in DETAILS:
+            raise DetailError(f"unknown detail level {self.detail!r}; choose from {', '.join(DETAILS)}")
 
     def checked_at(self) -> tuple[int, ...]:
         if self.problem.classes is not None:
             return (self.problem.classes,)
         return tuple(h for h in CHECK_CLASSES if h >= self.trail.min_classes)
 
-    def document(self, fmt: str, templates: Path | None = None) -> str:
+    def view(self) -> DocumentView:
+        return document_view(
+            self.trail, self.notation, worked_example(self.trail), self.checked_at(), self.problem.slug,
+            self.problem.name, self.detail,
+        )
+
+    def document(self, fmt: str, templates: Path | None = None) -> str | bytes:
+        """The document in ``fmt``: text for every format but ``pdf``, which is bytes."""
         if fmt == "json":
             return json.dumps(trail_to_json(self.trail, self.notation), indent=2, ensure_ascii=False) + "\n"
-        view = document_view(
-            self.trail, self.notation, worked_example(self.trail), self.checked_at(), self.problem.slug, self.problem.name
-        )
-        return render.render(render.environment(templates), fmt, view)
+        if fmt == "pdf":
+            return build_pdf(self.document("tex", templates))
+        if fmt not in render.TEXT_FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+        return render.render(render.environment(templates or self.templates), fmt, self.view())
+
+    def markdown(self) -> str:
+        return self.document("md")
+
+    def latex(self) -> str:
+        """The standalone LaTeX article."""
+        return self.document("tex")
+
+    def json(self) -> str:
+        return self.document("json")
+
+    def pdf(self) -> bytes:
+        return self.document("pdf")
+
+    @property
+    def result(self):
+        """``∂E/∂z_k`` as a SymPy expression in the canonical symbols ``o``, ``y``, ``z``."""
+        return self.trail.result
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def _repr_latex_(self) -> str:
+        """The result as one display formula: what a notebook's LaTeX view can show."""
+        view = self.view()
+        return f"$$\\boxed{{{view.lhs} = {view.result}}}$$"
 
 
-def derive_certified(problem: Problem, notation: Notation = Notation()) -> Derivation:
+def derive_certified(
+    problem: Problem, notation: Notation = Notation(), detail: str = "standard", templates: Path | None = None
+) -> Derivation:
     """Derive and certify; raises ``CertificationError`` rather than return an unproven trail."""
-    return Derivation(problem, certify(derive(problem)), notation)
+    return Derivation(problem, certify(derive(problem)), notation, detail, templates)
+
+
+def notation_for(preset: str | None = None, **symbols: str) -> Notation:
+    """A preset (``seed000``, ``seed001``) with per-symbol overrides; every display name must differ."""
+    if preset is not None and preset not in PRESETS:
+        raise NotationError(f"unknown notation {preset!r}; choose from {', '.join(PRESETS)}")
+    notation = PRESETS[preset or "seed000"].with_symbols(**symbols)
+    seen: dict[str, str] = {}
+    for field in fields(notation):
+        name = getattr(notation, field.name)
+        if name in seen:
+            raise NotationError(f"notation: {seen[name]} and {field.name} are both shown as {name!r}")
+        seen[name] = field.name
+    return notation
 
 
 def file_name(problem: Problem, fmt: str) -> str:
     return f"{problem.slug}.{EXTENSIONS[fmt]}"
 
 
+def pdf_command(source: str) -> list[list[str]]:
+    """The commands that turn ``source`` into a PDF: latexmk when installed, else pdflatex twice."""
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        raise ToolMissing(
+            "--format pdf needs pdflatex on PATH (install TeX Live; latexmk is used too when present), and it was not found"
+        )
+    flags = ["-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape"]
+    latexmk = shutil.which("latexmk")
+    if latexmk is not None:
+        return [[latexmk, "-pdf", "-quiet", f"-pdflatex={pdflatex} %O %S", *flags, source]]
+    return [[pdflatex, *flags, source]] * 2
+
+
+def build_pdf(tex: str) -> bytes:
+    """Compile a standalone LaTeX document in a temporary folder and return the PDF."""
+    with tempfile.TemporaryDirectory(prefix="derive-pdf-") as folder:
+        work = Path(folder)
+        (work / "derivation.tex").write_text(tex, encoding="utf-8")
+        env = dict(os.environ, SOURCE_DATE_EPOCH=PDF_EPOCH, FORCE_SOURCE_DATE="1")
+        for command in pdf_command("derivation.tex"):
+            try:
+                done = subprocess.run(
+                    command, cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=LATEX_TIMEOUT_S
+                )
+            except subprocess.TimeoutExpired:
+                raise PdfError(f"LaTeX did not finish within {LATEX_TIMEOUT_S} s") from None
+            if done.returncode != 0:
+                raise PdfError(f"LaTeX failed: {_first_error(work / 'derivation.log')}")
+        pdf = work / "derivation.pdf"
+        if not pdf.is_file():
+            raise PdfError("LaTeX wrote no PDF")
+        return pdf.read_bytes()
+
+
+def _first_error(log: Path) -> str:
+    lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
+    return next((line[2:].strip() for line in lines if line.startswith("! ")), "see the LaTeX log")
+
+
+def write_documents(documents: dict[Path, str | bytes]) -> list[Path]:
+    """Write every document or none (see ``derive.files.write_all``)."""
+    return write_all(documents)
+
+
 def catalogue() -> list[tuple[Problem, tuple[str, ...]]]:
     """Every derivation the project ships, as (problem, formats): the flagship, and one per valid pair."""
-    shipped = [(Problem(), FORMATS), (Problem(classes=3), FORMATS)]
+    shipped = [(Problem(), ("md", "tex", "beamer", "json")), (Problem(classes=3), ("md", "tex", "json"))]
     shipped += [(Problem(a, l), ("md", "tex")) for a, l in valid_pairs() if (a, l) != ("softmax", "cross-entropy")]
     return shipped
 

@@ -4,6 +4,10 @@ All prose lives in ``templates/``.  A user's template folder, when given, is
 searched first, so any template can be overridden.  Every template (Markdown and
 LaTeX alike) uses LaTeX-safe delimiters: ``((* block *))``, ``((( value )))`` and
 ``((= comment =))``, so ``\\frac{{a}}{b}`` can never be eaten by Jinja.
+
+Each text format has one top template, ``derivation.<format>.j2``.  Templates see
+``format`` (the format asked for) and ``fmt``, its markup family (``md`` or
+``tex``), which picks the partials shared by the LaTeX formats.
 """
 
 from __future__ import annotations
@@ -16,16 +20,13 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 
 from derive import __version__
 from derive.document import DocumentView
+from derive.template_filters import FILTERS, tex_text
 
-_TEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}",
-}
+# format -> the markup family whose partials it shares
+FAMILIES = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
+TEXT_FORMATS = tuple(FAMILIES)
 
-
-def tex_text(value: str) -> str:
-    """Escape plain text (a name, a title) for LaTeX prose."""
-    return "".join(_TEX_SPECIALS.get(char, char) for char in str(value))
+__all__ = ["FAMILIES", "TEXT_FORMATS", "builtin_templates", "environment", "index", "render", "tex_text"]
 
 
 def builtin_templates() -> Path:
@@ -38,7 +39,8 @@ def builtin_templates() -> Path:
 def explain(context, step) -> str:
     """The prose that says why ``step``'s rule applies (``rules/<rule-id>.j2``)."""
     template = context.environment.get_template(f"rules/{step.rule}.j2")
-    return template.render(s=step, n=context["doc"].notation, doc=context["doc"]).strip()
+    doc = context["doc"]
+    return template.render(s=step, n=doc.symbols, doc=doc, fmt=context.get("fmt"), format=context.get("format")).strip()
 
 
 def environment(user_templates: Path | None = None) -> Environment:
@@ -57,15 +59,15 @@ def environment(user_templates: Path | None = None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["tex_text"] = tex_text
+    env.filters.update(FILTERS)
     env.globals["explain"] = explain
     env.globals["version"] = __version__
     return env
 
 
 def render(env: Environment, fmt: str, doc: DocumentView) -> str:
-    text = env.get_template(f"derivation.{fmt}.j2").render(doc=doc, n=doc.notation, fmt=fmt)
-    return _tidy(text)
+    template = env.get_template(f"derivation.{fmt}.j2")
+    return _tidy(template.render(doc=doc, n=doc.symbols, fmt=FAMILIES[fmt], format=fmt))
 
 
 def _tidy(text: str) -> str:
@@ -74,7 +76,7 @@ def _tidy(text: str) -> str:
 
 
 def index(env: Environment, fmt: str, view) -> str:
-    return _tidy(env.get_template(f"index.{fmt}.j2").render(index=view, n=view.notation, fmt=fmt))
+    return _tidy(env.get_template(f"index.{fmt}.j2").render(index=view, n=view.symbols, fmt=fmt, format=fmt))
 
 
 def markdown(env: Environment, doc: DocumentView) -> str:
@@ -83,3 +85,11 @@ def markdown(env: Environment, doc: DocumentView) -> str:
 
 def latex(env: Environment, doc: DocumentView) -> str:
     return render(env, "tex", doc)
+
+
+def fragment(env: Environment, doc: DocumentView) -> str:
+    return render(env, "tex-fragment", doc)
+
+
+def beamer(env: Environment, doc: DocumentView) -> str:
+    return render(env, "beamer", doc)

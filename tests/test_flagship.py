@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from sympy import Eq, Indexed, Rational, KroneckerDelta, Mul, Piecewise, Sum, diff, exp, log, srepr
+from sympy import Eq, Indexed, Rational, KroneckerDelta, Piecewise, Sum, diff, exp, log, srepr
 
 from derive.certify import certify
 from derive.engine import derive

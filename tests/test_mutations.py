@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
 from sympy import Add, KroneckerDelta, Mul, Piecewise, S, Sum, UnevaluatedExpr
 
 from derive.certify import CertificationError, certify

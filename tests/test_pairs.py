@@ -190,10 +190,6 @@ GRADIENT_WITH_SUM_EXCEPT = {("softmax", "binary-cross-entropy"), ("softmax", "su
 
 
 def z_and_y_param(pair):
-    if pair in GRADIENT_WITH_SUM_EXCEPT:
-        return pytest.param(pair, id=pair_id(pair), marks=pytest.mark.xfail(
-            strict=True, reason="engine.gradient_components substitutes O but never expands SumExcept: the component "
-                                "keeps SumExcept(..., (i, 1, H), k) and the bound symbol i (so does the JSON 'gradient')"))
     return pytest.param(pair, id=pair_id(pair))
 
 
@@ -425,8 +421,6 @@ def test_any_targets_gradient_matches_sympy_diff_for_arbitrary_targets():
             assert numerically_equal(component.doit(), expected, point)
 
 
-@pytest.mark.xfail(strict=True, reason="engine.gradient_components leaves Sum(y[i], (i, 1, 3)) unexpanded, so the "
-                                      "component is not written in z[1..3] and y[1..3] alone")
 def test_any_targets_gradient_is_written_in_z_and_y_alone():
     trail = certify(derive(Problem("softmax", "cross-entropy", classes=3, targets="any")))
     for component in trail.gradient:
@@ -519,8 +513,6 @@ def test_named_document_file_and_title(tmp_path, capsys):
     assert text.splitlines()[0] == "# My Layer!"
 
 
-@pytest.mark.xfail(strict=True, reason="-o with an existing folder and a single --format is treated as a file path: "
-                                      "os.replace onto the folder fails and the CLI exits 2 ('Is a directory')")
 def test_named_document_into_an_existing_folder_with_one_format(tmp_path, capsys):
     code, out, err = run(["pair", "--activation", SIGMOID_TEXT, "--loss", BCE_TEXT, "--name", "My Layer!",
                           "--format", "md", "-o", str(tmp_path)], capsys)

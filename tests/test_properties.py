@@ -240,12 +240,9 @@ def test_the_known_cycles_are_step_limit_errors_not_wrong_answers():
         assert "did not finish" in err.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason="certifier: when the result does not contain k (a constant gradient), "
-                                      "Derivative.free_symbols omits the k of z[k], no value is assigned to k, and "
-                                      "sympy.diff of the loss evaluates to 0; the correct trail is rejected")
 @pytest.mark.parametrize("activation, loss", [("z", "sum(o[i], i)"), ("2*z", "sum(o[i], i)"),
                                               ("z", "sum(o[i] - y[i], i)")])
-def test_known_bug_constant_gradient_is_rejected_by_the_certifier(activation, loss):
+def test_constant_gradients_are_certified(activation, loss):
     trail = example(activation, loss)
     assert not trail.result.has(o, z)
 

@@ -16,7 +16,7 @@ Layout:
 * focused tests for substeps (chain, assumption, lemma) and two-part results;
 * strategy-level tests (``derive.strategy.run``) compared with ``sympy.diff``;
 * certifier tests on tiny hand-built trails;
-* ``xfail(strict=True)`` tests pinning bugs found while writing these tables.
+* regression tests for the bugs found while writing these tables (all fixed).
 """
 
 from __future__ import annotations
@@ -519,7 +519,7 @@ APPLIES = [
         S(2),
         Rule.ASSUMPTION,
         TWO,
-        check=False,  # the certifier always normalises Σ y to 1: see the xfail below
+        check=False,  # holds only when Σ y_i = 2: test_certifier_honours_the_assumptions_total checks it so
     ),
     applies("assumption/renamed-index", assumption, Sum(y[j], (j, 1, H)), S(2), Rule.ASSUMPTION, TWO, check=False),
     applies(
@@ -1087,7 +1087,7 @@ def test_evaluator_takes_derivatives_numerically():
 
 
 # --------------------------------------------------------------------------
-# Bugs found while writing the tables (strict xfail: each fails today)
+# Bugs found while writing the tables, now fixed: each test keeps its fix
 # --------------------------------------------------------------------------
 
 
@@ -1152,12 +1152,6 @@ def test_certifier_honours_the_assumptions_total():
     Certifier(trail_for(step.before, ctx=TWO)).step(step)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="Evaluator.value substitutes concrete indices into bound summation variables too: "
-    "z_i·Σ_i w z_i crashes with 'Invalid limits given' instead of being checked",
-)
 def test_certifier_handles_a_free_index_that_is_also_bound():
     before = z[i] * Sum(w * z[i], (i, 1, H))
     step = factor_out(Sum(w * z[i], (i, 1, H)), PLAIN)
