@@ -8,6 +8,7 @@ error is one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from sympy import Sum
 
 from derive import catalog, cli_check
+from derive.deadline import DEFAULT_SECONDS, TimeLimit, time_limit
 from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, UnknownName, valid_pairs
 from derive.parse import ParseError, parse_expression
 from derive.syntax import user_syntax
@@ -74,6 +76,16 @@ def _folder(text: str) -> Path:
     return folder
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--timeout expects a number of seconds, got {text!r}") from None
+    if not 0 <= value <= 86400:
+        raise UsageError(f"--timeout must be between 0 and 86400 seconds, got {text}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="derive", description="Certified step-by-step gradient derivations.")
     commands = top.add_subparsers(dest="command", parser_class=_Parser)
@@ -96,6 +108,11 @@ def parser() -> argparse.ArgumentParser:
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
     shipped.add_argument("-o", dest="output", required=True, help="the folder to write into")
     cli_check.add_parser(commands)
+    for command in (top, pair, shipped, commands.choices["check"]):
+        command.add_argument(
+            "--timeout", type=_seconds, default=argparse.SUPPRESS if command is not top else DEFAULT_SECONDS,
+            help=f"give up after this many seconds (default {DEFAULT_SECONDS:g}; 0 for no limit)",
+        )
     return top
 
 
@@ -130,7 +147,17 @@ def _list() -> None:
         print(f"  {activation} {loss}")
 
 
-def _pair(args) -> list[Path] | None:
+@dataclass(frozen=True)
+class ToStdout:
+    """A document to print instead of write (``-o -``)."""
+
+    content: str | bytes
+
+
+Plan = dict | ToStdout | int | None  # files to write, one document to print, an exit code, or nothing
+
+
+def _pair(args) -> Plan:
     if args.output == "-" and len(args.formats) != 1:
         raise UsageError("-o - writes one format to stdout; choose one with --format")
     problem = _problem(args)
@@ -140,31 +167,20 @@ def _pair(args) -> list[Path] | None:
     derivation = derive_certified(problem, notation, args.detail, args.templates)
     texts = {fmt: derivation.document(fmt) for fmt in args.formats}
     if args.output == "-":
-        content = next(iter(texts.values()))
-        if isinstance(content, bytes):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(content)
-        else:
-            sys.stdout.write(content)
-        return None
+        return ToStdout(next(iter(texts.values())))
     if args.output is not None and len(texts) == 1 and not Path(args.output).is_dir():
-        return write_documents({Path(args.output): next(iter(texts.values()))})
+        return {Path(args.output): next(iter(texts.values()))}
     folder = DEFAULT_OUTPUT if args.output is None else Path(args.output)
-    return write_documents({folder / file_name(problem, fmt): text for fmt, text in texts.items()})
+    return {folder / file_name(problem, fmt): text for fmt, text in texts.items()}
 
 
-def _catalogue(folder: Path) -> list[Path]:
-    return write_documents(catalogue_documents(folder))
-
-
-def _main_job() -> list[Path]:
+def _main_job() -> Plan:
     problem = Problem()
     derivation = derive_certified(problem)
-    return write_documents({DEFAULT_OUTPUT / file_name(problem, fmt): derivation.document(fmt) for fmt in MAIN_FORMATS})
+    return {DEFAULT_OUTPUT / file_name(problem, fmt): derivation.document(fmt) for fmt in MAIN_FORMATS}
 
 
-def run(argv: list[str]) -> list[Path] | None:
-    args = parser().parse_args(argv)
+def _plan(args) -> Plan:
     if args.command is None:
         return _main_job()
     if args.command == "pair":
@@ -174,13 +190,37 @@ def run(argv: list[str]) -> list[Path] | None:
     if args.command == "list":
         _list()
         return None
-    return _catalogue(Path(args.output))
+    return catalogue_documents(Path(args.output))
+
+
+def _deliver(plan: Plan) -> list[Path] | int | None:
+    if isinstance(plan, ToStdout):
+        if isinstance(plan.content, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(plan.content)
+        else:
+            sys.stdout.write(plan.content)
+        return None
+    if isinstance(plan, dict):
+        return write_documents(plan)
+    return plan
+
+
+def run(argv: list[str]) -> list[Path] | int | None:
+    """Compute everything within the time limit, then write it (a timeout never interrupts a write)."""
+    args = parser().parse_args(argv)
+    with time_limit(getattr(args, "timeout", DEFAULT_SECONDS)):
+        plan = _plan(args)
+    return _deliver(plan)
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         written = run(sys.argv[1:] if argv is None else argv)
     except (UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing) as error:
+        print(f"derive: {error}", file=sys.stderr)
+        return 2
+    except TimeLimit as error:
         print(f"derive: {error}", file=sys.stderr)
         return 2
     except PdfError as error:

@@ -211,3 +211,20 @@ def test_escaped_documents_compile_and_read_nothing_outside(name, tmp_path, monk
 def test_hostile_corpus_is_large_enough():
     cases = len(CODE_EXECUTION) * 2 + len(RESOURCE_EXHAUSTION) + len(TOO_MANY_CLASSES) + len(LATEX_INJECTION)
     assert cases >= 100
+
+
+@pytest.mark.parametrize("argv", [
+    ["pair", "softmax", "cross-entropy", "--H", "3000", "--timeout", "0.5"],
+    ["--timeout", "0.2"],
+    ["catalogue", "-o", "out", "--timeout", "0.5"],
+])
+def test_a_runaway_stops_at_the_time_limit_and_writes_nothing(argv, tmp_path, monkeypatch, capsys):
+    code, out, err = run(argv, capsys, tmp_path, monkeypatch)
+    assert_refused(code, out, err, tmp_path)
+    assert "--timeout" in err
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1e9", "nan"])
+def test_bad_time_limits_are_refused(value, tmp_path, monkeypatch, capsys):
+    code, out, err = run(["pair", "softmax", "cross-entropy", "--timeout", value], capsys, tmp_path, monkeypatch)
+    assert_refused(code, out, err, tmp_path)
