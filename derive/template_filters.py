@@ -17,6 +17,14 @@ def tex_text(value: str) -> str:
     return "".join(_TEX_SPECIALS.get(char, char) for char in str(value))
 
 
+_MD_SPECIALS = {"&": "&amp;", "<": "&lt;", ">": "&gt;"} | {c: "\\" + c for c in "\\`*_[]$|"}
+
+
+def md_text(value: str) -> str:
+    """Escape plain text (a name, a title) for Markdown: no HTML, no emphasis, no maths, no links."""
+    return "".join(_MD_SPECIALS.get(char, char) for char in str(value))
+
+
 def _number(value: float) -> str:
     text = f"{float(value):.3f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
@@ -44,5 +52,5 @@ def step_ref(number: str) -> str:
 
 FILTERS = {
     "tex_text": tex_text, "tikz_point": tikz_point, "tikz_name": tikz_name, "tikz_number": tikz_number,
-    "step_ref": step_ref,
+    "step_ref": step_ref, "md_text": md_text,
 }

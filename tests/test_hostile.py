@@ -228,3 +228,12 @@ def test_a_runaway_stops_at_the_time_limit_and_writes_nothing(argv, tmp_path, mo
 def test_bad_time_limits_are_refused(value, tmp_path, monkeypatch, capsys):
     code, out, err = run(["pair", "softmax", "cross-entropy", "--timeout", value], capsys, tmp_path, monkeypatch)
     assert_refused(code, out, err, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["<script>alert(1)</script>", "[click](http://example.com)", "*bold* _it_", "$x$ `code`", "a | b"])
+def test_names_are_escaped_in_markdown(name, tmp_path, monkeypatch, capsys):
+    md = render_named(name, tmp_path, monkeypatch, capsys, fmt="md")
+    heading = md.splitlines()[0]
+    assert heading.startswith("# ")
+    for raw in ("<script", "[click](", "*bold*", "_it_", "$x$", "`code`", " | "):
+        assert raw not in heading, heading
