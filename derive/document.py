@@ -85,6 +85,7 @@ class ExampleView:
     loss_value: str
     gradient: tuple[str, ...]
     wrong: bool  # the largest output is not the true class
+    examples: int | None = None  # a mean over a data set: the N the gradient uses
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class Formatter:
             loss_value=decimal(example.loss),
             gradient=tuple(decimal(v, 4) for v in example.gradient),
             wrong=_argmax(example.outputs) != _argmax(example.targets),
+            examples=example.examples,
         )
 
 

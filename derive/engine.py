@@ -80,4 +80,5 @@ def derive(problem: Problem, strategy: Strategy = DEFAULT) -> Trail:
         gradient=gradient,
         verdict=judge(result, problem),
         min_classes=setup.min_classes,
+        reduction=problem.reduction,
     )

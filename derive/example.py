@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from sympy import Basic, Expr, Rational, Sum, exp, fraction, log
 
 from derive.inverse import invert, placeholder
-from derive.symbols import CLASSES, ERROR, FREE_INDEX, INPUT, OUTPUT, TARGET
+from derive.symbols import CLASSES, ERROR, EXAMPLES, FREE_INDEX, INPUT, OUTPUT, TARGET
 from derive.trail import Trail
 
 SEED_OUTPUTS = (Rational(1, 5), Rational(3, 5), Rational(1, 5))
 SEED_TARGETS = (1, 0, 0)
+EXAMPLE_DATA_SET = 4  # N in the worked example of a mean over a data set
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class WorkedExample:
     loss: Expr
     gradient: tuple[Expr, ...]
     inputs: tuple[Expr, ...] | None = None  # inputs Z that produce the outputs, when known
+    examples: int | None = None  # with a mean over a data set: the N used for the gradient
 
 
 def _per_class_error(trail: Trail) -> tuple[Basic, Basic]:
@@ -53,11 +55,13 @@ def worked_example(trail: Trail, outputs=None, targets=None) -> WorkedExample:
     values.update({TARGET[m]: targets[m - 1] for m in range(1, classes + 1)})
     index, error = _per_class_error(trail)
     loss = sum((error.xreplace({index: m}).xreplace(values) for m in range(1, classes + 1)), Rational(0))
+    examples = EXAMPLE_DATA_SET if trail.result.has(EXAMPLES) else None
+    values[EXAMPLES] = examples or 1
     gradient = tuple(
         trail.result.xreplace({CLASSES: classes, FREE_INDEX: k}).doit().xreplace(values).doit()
         for k in range(1, classes + 1)
     )
-    return WorkedExample(tuple(outputs), tuple(targets), loss, gradient, _inputs(trail, outputs))
+    return WorkedExample(tuple(outputs), tuple(targets), loss, gradient, _inputs(trail, outputs), examples)
 
 
 def _inputs(trail: Trail, outputs) -> tuple[Expr, ...] | None:

@@ -16,7 +16,10 @@ from derive.context import Context, Definition
 from derive.inverse import invert, placeholder
 from derive.problem import Problem, ProblemError
 from derive.rules.base import d
-from derive.symbols import CLASSES, ERROR, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
+from derive.sums import SumExcept
+from derive.symbols import (
+    CLASSES, ERROR, EXAMPLE_INDEX, EXAMPLES, FREE_INDEX, INPUT, OTHER_LOSS, OUTPUT, SUM_INDEX, TARGET, THIS_EXAMPLE,
+)
 from derive.trail import Assumption
 
 PLAIN_INPUT = Symbol("z", real=True)  # how a user writes an elementwise activation
@@ -82,6 +85,18 @@ def _min_classes(problem: Problem) -> int:
     return 2
 
 
+def _reduced(loss: Expr, reduction: str) -> Expr:
+    """The loss of one example, or the mean over N examples where only example m's loss sees its inputs.
+
+    ``E = (1/N)(Σ_i e_i + Σ_{n≠m} L_n)``: the first sum is example m's loss (the one whose inputs we
+    differentiate by); ``L_n`` are the other examples' losses, plain symbols that do not depend on them.
+    """
+    if reduction == "sum":
+        return loss
+    others = SumExcept(OTHER_LOSS[EXAMPLE_INDEX], (EXAMPLE_INDEX, 1, EXAMPLES), THIS_EXAMPLE)
+    return (loss + others) / EXAMPLES
+
+
 def formulate(problem: Problem) -> Formulation:
     classes = CLASSES if problem.classes is None else problem.classes
     if problem.activation_expr is None and problem.loss_expr is None:
@@ -100,5 +115,5 @@ def formulate(problem: Problem) -> Formulation:
     if problem.loss_expr is not None:
         assumptions += _domain_assumptions(error)
     context = Context(definitions, frozenset({ERROR}), assumptions, classes)
-    start = d(Sum(ERROR[SUM_INDEX], (SUM_INDEX, 1, classes)), INPUT[FREE_INDEX])
+    start = d(_reduced(Sum(ERROR[SUM_INDEX], (SUM_INDEX, 1, classes)), problem.reduction), INPUT[FREE_INDEX])
     return Formulation(context, start, targets, activation_name, loss_name, min_classes)

@@ -19,3 +19,9 @@ INNER_INDEX = Symbol("j", integer=True, positive=True)  # the activation's own s
 CLASSES = Symbol("H", integer=True, positive=True)      # number of classes when H is symbolic
 
 LOSS_NAME = "E"  # the loss is always shown as dE/dZ_k; its display name lives in the notation
+
+# the mean over a data set (``--reduction mean``): N examples, the one we differentiate for is m
+EXAMPLES = Symbol("N", integer=True, positive=True)
+EXAMPLE_INDEX = Symbol("n", integer=True, positive=True)
+THIS_EXAMPLE = Symbol("m", integer=True, positive=True)
+OTHER_LOSS = IndexedBase("L")  # L_n, the loss of example n; for n != m it does not depend on example m's inputs
