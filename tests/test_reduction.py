@@ -25,8 +25,8 @@ def test_mean_reduction_divides_the_clean_gradient_by_n(pair):
     assert trail.verdict.factor == 1 / EXAMPLES
     rules = [step.rule for step in trail.steps]
     assert Rule.CONSTANT_FACTOR in rules and Rule.INDEPENDENT in rules
-    dropped = next(step for step in trail.steps if step.rule is Rule.INDEPENDENT)
-    assert {node.base for node in dropped.focus[0].expr.atoms(Indexed)} == {OTHER_LOSS}, "the other examples drop out"
+    dropped = [step.focus[0].expr for step in trail.steps if step.rule is Rule.INDEPENDENT]
+    assert any({node.base for node in expr.atoms(Indexed)} == {OTHER_LOSS} for expr in dropped), "the others drop out"
 
 
 def test_mean_reduction_at_concrete_h_and_in_json(capsys):
