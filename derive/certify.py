@@ -366,10 +366,37 @@ class _State:
 class _Tape:
     """``f`` and everything it is made of, in an order where each node comes before what it uses."""
 
-    __slots__ = ("top", "order", "bodies", "edges", "parents")
+    __slots__ = ("top", "order", "position", "bodies", "edges", "parents", "sweep")
 
     def __init__(self, top, order, bodies, edges, parents):
         self.top, self.order, self.bodies, self.edges, self.parents = top, order, bodies, edges, parents
+        self.position = {owner: n for n, owner in enumerate(order)}  # order[0] is top
+        self.sweep = None
+
+
+class _Rate:
+    """How fast one quantity changes with one leaf: directly, and through intermediates (forwards)."""
+
+    __slots__ = ("direct", "through")
+
+    def __init__(self, direct, through):
+        self.direct, self.through = direct, through
+
+    def value(self, st: "_State") -> tuple:
+        value = st.tangents.get(self)
+        if value is None:
+            env = st.env
+            value = fzero if self.direct is None else self.direct(env, st)
+            for partial, rate in self.through:
+                change = rate.value(st)
+                if change != fzero:
+                    value = mpf_add(value, mpf_mul(partial(env, st), change, _WP, _RN), _WP, _RN)
+            st.tangents[self] = value
+        return value
+
+
+def _zero(st) -> tuple:
+    return fzero
 
 
 class Evaluator:
@@ -402,6 +429,7 @@ class Evaluator:
         self._bodies: dict = {}  # (defined quantity, H) -> its definition written out
         self._inners: dict = {}  # (body, kept base) -> the intermediates in it
         self._wides: dict = {}  # (body, kept base, H) -> whether a part is made of many intermediates
+        self._rates: dict = {}  # (owner, leaf, kept base, H) -> its _Rate (None: identically 0)
         self._partials: dict = {}
         self._canonical: dict = {}  # (expression in canonical symbols, variable) -> its derivative
 
@@ -623,7 +651,20 @@ class Evaluator:
         return self._memoized(node, total)
 
     def _compile_derivative(self, node: Derivative):
-        return self._memoized(node, lambda env, st: self._derivative(node, env, st))
+        """``∂f/∂x``: for each H and index values, a plan (the partials compiled); at each point, its value."""
+        function, ((variable, _),) = node.args[0], node.variable_count
+        keep = variable.base if isinstance(variable, Indexed) and variable.base in self.definitions else None
+        names = sorted(_free_indices(node, self._free), key=str)
+        plans: dict = {}
+
+        def derivative(env, st):
+            key = (st.classes, *[env.get(name) for name in names])
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = self._plan(function, variable, keep, env, st.classes)
+            return plan(st)
+
+        return self._memoized(node, derivative)
 
     def _index_getter(self, index: Basic):
         """``env -> int``: the value of an index expression."""
@@ -730,31 +771,41 @@ class Evaluator:
         raise _Unsupported(str(condition))
 
     # -- derivatives ---------------------------------------------------------------------------
-    def _derivative(self, node, env, st):
-        """``∂f/∂x`` at this point: the chain rule over what ``f`` is made of, the partials by ``sympy.diff``."""
-        function, ((variable, _),) = node.args[0], node.variable_count
-        keep = variable.base if isinstance(variable, Indexed) and variable.base in self.definitions else None
+    def _plan(self, function: Basic, variable: Basic, keep, env: dict, classes: int):
+        """``∂f/∂x`` at given H and indices: the chain rule over what ``f`` is made of, the partials
+        by ``sympy.diff``; returns ``point -> value``."""
         root = self._written(function, env)
         if any(symbol not in env for symbol in _free_indices(variable, self._free)):
-            # An index that only a derivative's variable carries (∂/∂z_k with k nowhere else) is
-            # not in SymPy's free_symbols, so no value was assigned to it.  The reference method
-            # then differentiates by z_k with k symbolic, giving δ_mk factors, and puts 0.37 for the
-            # leftover k: the derivative of a function written in z_1..z_H is 0.  Same here.
-            return fzero
+            # The point gives the variable's index no value (the certifier always assigns one, a
+            # direct caller of the evaluator may not).  The reference method then differentiates by
+            # z_k with k symbolic, giving δ_mk factors, and puts 0.37 for the leftover k: the
+            # derivative of a function written in z_1..z_H is 0.  Same here.
+            return _zero
         leaf = self._written(variable, env)
-        if not self._wide(root, keep, st.classes):
-            return self._tangent(("root", root), root, leaf, keep, st)
-        tape = self._tape(root, st.classes, keep)
-        if leaf not in tape.parents:
-            return fzero
-        adjoint = self._adjoints(tape, st)
-        total = fzero
-        for owner in tape.parents[leaf]:
-            weight = adjoint.get(owner)
-            if weight is not None and weight != fzero:
-                partial = self._partial(st.classes, owner, tape.bodies[owner], leaf)
-                total = mpf_add(total, mpf_mul(weight, self._ev(partial, st.env, st), _WP, _RN), _WP, _RN)
-        return total
+        if not self._wide(root, keep, classes):
+            rate = self._rate(("root", root), root, leaf, keep, classes)
+            return _zero if rate is None else rate.value
+        tape = self._tape(root, classes, keep)
+        owners = [
+            (tape.position[owner], self._fn(self._partial(classes, owner, tape.bodies[owner], leaf)))
+            for owner in tape.parents.get(leaf, ())
+        ]
+        if not owners:
+            return _zero
+        sweep = self._sweep(tape, classes)
+
+        def backwards(st):
+            adjoint = st.adjoints.get(tape)
+            if adjoint is None:
+                adjoint = st.adjoints[tape] = sweep(st)
+            total = fzero
+            for position, partial in owners:
+                weight = adjoint[position]
+                if weight != fzero:
+                    total = mpf_add(total, mpf_mul(weight, partial(st.env, st), _WP, _RN), _WP, _RN)
+            return total
+
+        return backwards
 
     def _wide(self, body: Basic, keep, classes: int) -> bool:
         """Whether some part of ``body`` is made of many intermediates (``Σ_i e_i``): then work backwards."""
@@ -766,36 +817,45 @@ class Evaluator:
             self._wides[key] = wide
         return wide
 
-    def _tangent(self, owner, body: Basic, leaf: Basic, keep, st: _State) -> tuple:
-        """``∂ owner / ∂ leaf`` at this point, forwards: the chain rule through each intermediate of ``body``."""
-        total = fzero
-        if leaf in self._shape(body)[0]:
-            total = self._ev(self._partial(st.classes, owner, body, leaf), st.env, st)
+    def _rate(self, owner, body: Basic, leaf: Basic, keep, classes: int):
+        """``∂ owner / ∂ leaf`` forwards: the partial by ``leaf`` itself, and through each intermediate
+        of ``body`` (its partial times the intermediate's own rate).  ``None`` when it is identically 0."""
+        key = (owner, leaf, keep, classes)
+        if key in self._rates:
+            return self._rates[key]
+        direct = self._fn(self._partial(classes, owner, body, leaf)) if leaf in self._shape(body)[0] else None
+        through = []
         for child in self._inner(body, keep):
-            key = (child, leaf, keep)
-            rate = st.tangents.get(key)
-            if rate is None:
-                rate = st.tangents[key] = self._tangent(child, self._body(child, st.classes), leaf, keep, st)
-            if rate != fzero:
-                weight = self._ev(self._partial(st.classes, owner, body, child), st.env, st)
-                total = mpf_add(total, mpf_mul(weight, rate, _WP, _RN), _WP, _RN)
-        return total
+            rate = self._rate(child, self._body(child, classes), leaf, keep, classes)
+            if rate is not None:
+                through.append((self._fn(self._partial(classes, owner, body, child)), rate))
+        rate = self._rates[key] = _Rate(direct, tuple(through)) if direct is not None or through else None
+        return rate
 
-    def _adjoints(self, tape: _Tape, st: _State) -> dict:
-        """``∂f/∂u`` for every intermediate ``u`` of the tape, at this point (reverse accumulation)."""
-        adjoint = st.adjoints.get(tape)
-        if adjoint is None:
-            adjoint = st.adjoints[tape] = {tape.top: fone}
-            for owner in tape.order:
-                weight = adjoint.get(owner)
-                if weight is None or weight == fzero:
-                    continue
-                body = tape.bodies[owner]
-                for child in tape.edges[owner]:
-                    partial = self._partial(st.classes, owner, body, child)
-                    term = mpf_mul(weight, self._ev(partial, st.env, st), _WP, _RN)
-                    adjoint[child] = mpf_add(adjoint.get(child, fzero), term, _WP, _RN)
-        return adjoint
+    def _sweep(self, tape: _Tape, classes: int):
+        """``point -> [∂f/∂u for every intermediate u of the tape]`` (reverse accumulation)."""
+        if tape.sweep is None:
+            steps = [
+                (n, [(tape.position[child], self._fn(self._partial(classes, owner, tape.bodies[owner], child)))
+                     for child in tape.edges[owner]])
+                for n, owner in enumerate(tape.order)
+            ]
+            size = len(tape.order)
+
+            def sweep(st):
+                adjoint = [fzero] * size
+                adjoint[0] = fone
+                env = st.env
+                for n, edges in steps:
+                    weight = adjoint[n]
+                    if weight == fzero:
+                        continue
+                    for child, partial in edges:
+                        adjoint[child] = mpf_add(adjoint[child], mpf_mul(weight, partial(env, st), _WP, _RN), _WP, _RN)
+                return adjoint
+
+            tape.sweep = sweep
+        return tape.sweep
 
     def _tape(self, root: Basic, classes: int, keep) -> _Tape:
         key = (root, classes, keep)

@@ -20,8 +20,6 @@ succeeds it must agree with it.
 from __future__ import annotations
 
 import random
-import signal
-import threading
 from dataclasses import dataclass, replace
 
 import mpmath
@@ -30,6 +28,7 @@ from sympy import (Abs, Add, Basic, Eq, Expr, Float, Indexed, Integer, Kronecker
 from sympy.core.cache import clear_cache
 
 from derive import catalog
+from derive.deadline import budget
 from derive.certify import CertificationError, certify
 from derive.context import Context
 from derive.diagnose import FAMILIES, Diagnosis, Sample, agree, diagnose
@@ -462,24 +461,9 @@ def symbolic_proof(claim: Expr, ref: Reference) -> str | None:
 
 
 def _within(seconds: float, work):
-    """Run ``work()`` under a one-shot alarm (main thread, POSIX); elsewhere without a budget."""
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+    """Run ``work()`` within ``seconds`` (``derive.deadline.budget``), raising ``_OutOfTime`` after."""
+    with budget(seconds, _OutOfTime):
         return work()
-    previous = signal.getsignal(signal.SIGALRM)
-    if previous is None or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
-        return work()
-
-    def alarm(signum, frame):
-        signal.signal(signal.SIGALRM, previous)
-        raise _OutOfTime
-
-    signal.signal(signal.SIGALRM, alarm)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        return work()
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- the verdict -------------------------------------------------------------------------------

@@ -58,14 +58,14 @@ def _activation_body(problem: Problem, classes) -> tuple[str, Expr]:
         entry = catalog.activation(problem.activation)
         return entry.name, entry.formula(SUM_INDEX, classes)
     body = problem.activation_expr.xreplace({PLAIN_INPUT: INPUT[SUM_INDEX], CLASSES: classes})
-    return problem.name or "user activation", body
+    return "user-defined", body
 
 
 def _loss_error(problem: Problem, classes) -> tuple[str, Expr, str]:
     if problem.loss_expr is None:
         entry = catalog.loss(problem.loss)
         return entry.name, entry.per_class(SUM_INDEX), entry.default_targets
-    return problem.name or "user loss", per_class_error(problem.loss_expr.xreplace({CLASSES: classes})), "any"
+    return "user-defined", per_class_error(problem.loss_expr.xreplace({CLASSES: classes})), "any"
 
 
 def _domain_assumptions(error: Expr) -> tuple[Assumption, ...]:

@@ -51,14 +51,13 @@ from __future__ import annotations
 
 import ast
 import re
-import signal
-import threading
 import warnings
 from dataclasses import dataclass
 
 from sympy import Abs, Basic, Expr, Rational, S, Sum, Symbol, cosh, exp, log, sinh, sqrt, tanh
 from sympy.core.power import Pow
 
+from derive.deadline import budget
 from derive.symbols import CLASSES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
 
 __all__ = [
@@ -156,30 +155,15 @@ def _within_budget(build):
 
     SymPy evaluates as it builds, and some of its assumption queries are
     exponential (``sqrt(cosh((o[k]+y[k]+z[k])**20)-1)`` takes most of a
-    minute), so no syntactic limit can bound the time.  A one-shot
-    ``ITIMER_REAL`` alarm does.  Signals only work in the main thread and
-    only where ``setitimer`` exists; elsewhere, or when an interval timer is
-    already running (pytest-timeout, say), ``build()`` runs without a budget.
+    minute), so no syntactic limit can bound the time.  A one-shot alarm
+    (``derive.deadline.budget``) does; inside a command's ``--timeout`` the
+    sooner of the two wins.  Signals only work in the main thread on POSIX;
+    elsewhere ``build()`` runs without a budget.
     Interrupting SymPy is safe: its caches store only finished results, and an
     assumption query stores a fact only once a handler has returned it.
     """
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+    with budget(MAX_SECONDS, _OutOfTime):
         return build()
-    previous = signal.getsignal(signal.SIGALRM)
-    if previous is None or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
-        return build()
-
-    def alarm(signum, frame):
-        signal.signal(signal.SIGALRM, previous)  # one-shot: the old handler is back before we raise
-        raise _OutOfTime
-
-    signal.signal(signal.SIGALRM, alarm)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, MAX_SECONDS)
-        return build()
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _syntax_tree(text: str) -> tuple[ast.expr, int]:

@@ -11,6 +11,7 @@ comprehensions, huge literals) is refused.
 from __future__ import annotations
 
 import ast
+import re
 
 import sympy
 from sympy import Basic
@@ -34,6 +35,7 @@ _CONSTRUCTORS["ExprCondPair"] = sympy.functions.elementary.piecewise.ExprCondPai
 _SINGLETONS = {"Half": sympy.S.Half, "NegativeOne": sympy.S.NegativeOne, "One": sympy.S.One, "Zero": sympy.S.Zero,
                "BooleanTrue": sympy.true, "BooleanFalse": sympy.false, "Infinity": sympy.oo, "NegativeInfinity": -sympy.oo}
 _NAMES = {"true": sympy.true, "false": sympy.false, "oo": sympy.oo, "zoo": sympy.zoo, "nan": sympy.nan}
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]*)?(e-?[0-9]{1,4})?")
 _ARITHMETIC = {"Add", "Mul", "Pow"}
 
 
@@ -41,11 +43,17 @@ class SreprError(ValueError):
     """Text that is not a plain srepr of the expressions derive writes."""
 
 
+_NAMED = {"Symbol", "Dummy"}  # the only constructors whose first argument is a name (a string)
+_NUMERIC = {"Integer", "Rational", "Float"}  # constructors of numbers from literals
+MAX_INTEGER = 10**100
+
+
 def _literal(node: ast.AST, depth: int):
+    """A literal (int, str, bool) or a whitelisted constructor applied to literals."""
     if depth > MAX_DEPTH:
         raise SreprError("srepr nested too deeply")
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, str, bool)):
-        if isinstance(node.value, int) and abs(node.value) > 10**4000:
+        if isinstance(node.value, int) and abs(node.value) > MAX_INTEGER:
             raise SreprError("integer literal too large")
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
@@ -53,20 +61,36 @@ def _literal(node: ast.AST, depth: int):
     if isinstance(node, ast.Name) and node.id in _NAMES:
         return _NAMES[node.id]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        name = node.func.id
-        if name in _SINGLETONS and not node.args and not node.keywords:
-            return _SINGLETONS[name]
-        if name not in _CONSTRUCTORS:
-            raise SreprError(f"constructor {name!r} is not allowed")
-        args = [_literal(arg, depth + 1) for arg in node.args]
-        kwargs = {kw.arg: _literal(kw.value, depth + 1) for kw in node.keywords if kw.arg is not None}
-        if len(kwargs) != len(node.keywords) or any(not isinstance(v, (bool, int, str)) for v in kwargs.values()):
-            raise SreprError("only literal keyword arguments are allowed")
-        built = _CONSTRUCTORS[name](*args, **kwargs)
-        if name in _ARITHMETIC and built.args != tuple(args):
-            built = _CONSTRUCTORS[name](*args, evaluate=False)  # it was written unevaluated on purpose
-        return built
+        return _construct(node, depth)
     raise SreprError(f"unexpected {type(node).__name__} in srepr")
+
+
+def _construct(node: ast.Call, depth: int) -> Basic:
+    name = node.func.id
+    if name in _SINGLETONS and not node.args and not node.keywords:
+        return _SINGLETONS[name]
+    if name not in _CONSTRUCTORS:
+        raise SreprError(f"constructor {name!r} is not allowed")
+    args = [_literal(arg, depth + 1) for arg in node.args]
+    kwargs = {kw.arg: _literal(kw.value, depth + 1) for kw in node.keywords if kw.arg is not None}
+    if len(kwargs) != len(node.keywords) or any(not isinstance(v, (bool, int)) or isinstance(v, str) for v in kwargs.values()):
+        raise SreprError("only true/false or whole-number keyword arguments are allowed")
+    for position, arg in enumerate(args):
+        # a string is a symbol's name or a float's digits, never something SymPy would parse as an expression
+        text_allowed = (name in _NAMED and position == 0) or (name == "Float" and position == 0)
+        number_allowed = name in _NUMERIC or (name in _NAMED and position > 0)
+        if isinstance(arg, str) and not text_allowed:
+            raise SreprError(f"text is only allowed as a symbol's name, not in {name}")
+        if isinstance(arg, int) and not isinstance(arg, bool) and not number_allowed:
+            raise SreprError(f"bare numbers are not allowed in {name}")
+    if name == "Float" and args and isinstance(args[0], str) and not _DECIMAL.fullmatch(args[0]):
+        raise SreprError("a float must be written in decimal digits")
+    if name in _ARITHMETIC and all(isinstance(arg, Basic) and arg.is_Number for arg in args):
+        return _CONSTRUCTORS[name](*args, evaluate=False)  # never compute a number the text only names
+    built = _CONSTRUCTORS[name](*args, **kwargs)
+    if name in _ARITHMETIC and built.args != tuple(args):
+        built = _CONSTRUCTORS[name](*args, evaluate=False)  # it was written unevaluated on purpose
+    return built
 
 
 class _ExactReprPrinter(ReprPrinter):

@@ -10,7 +10,8 @@ It never evaluates itself: the certifier expands it at concrete H.
 
 from __future__ import annotations
 
-from sympy import Add, Expr, Tuple, sympify
+from sympy import Add, Expr, Tuple
+from sympy.core.sympify import _sympify  # strict: never parses strings
 
 
 class SumExcept(Expr):
@@ -20,7 +21,7 @@ class SumExcept(Expr):
 
     def __new__(cls, function, limits, excluded):
         index, lower, upper = limits
-        return Expr.__new__(cls, sympify(function), Tuple(index, lower, upper), sympify(excluded))
+        return Expr.__new__(cls, _sympify(function), Tuple(index, lower, upper), _sympify(excluded))
 
     @property
     def function(self) -> Expr:

@@ -237,3 +237,29 @@ def test_names_are_escaped_in_markdown(name, tmp_path, monkeypatch, capsys):
     assert heading.startswith("# ")
     for raw in ("<script", "[click](", "*bold*", "_it_", "$x$", "`code`", " | "):
         assert raw not in heading, heading
+
+
+SREPR_ATTACKS = [
+    "SumExcept(\"__import__('os').system('touch {canary}')\", Tuple(Symbol('i'), Integer(1), Integer(2)), Integer(1))",
+    "exp(\"__import__('os').system('touch {canary}')\")",
+    "log(\"1\")",
+    "Add(\"x\", Integer(1))",
+    "Symbol('x', commutative=\"__import__('os')\")",
+    "Float(\"__import__('os')\")",
+    "Integer(10**5000)",
+    "__import__('os').system('touch {canary}')",
+    "Symbol('x').__class__",
+    "Tuple(*[Integer(1)])",
+    "open('/etc/passwd')",
+    "eval('1')",
+]
+
+
+@pytest.mark.parametrize("text", SREPR_ATTACKS, ids=range(len(SREPR_ATTACKS)))
+def test_reading_json_back_never_runs_text(text, tmp_path):
+    from derive.srepr import SreprError, load
+
+    canary = tmp_path / CANARY
+    with pytest.raises(SreprError):
+        load(text.replace("{canary}", str(canary)))
+    assert not canary.exists()
