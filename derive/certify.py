@@ -120,7 +120,8 @@ from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 from derive.context import bound_indices, fresh_index
 from derive.sums import SumExcept
 from derive.symbols import CLASSES, FREE_INDEX, INPUT, TARGET
-from derive.trail import Step, Trail
+from derive.holding import release
+from derive.trail import Rule, Step, Trail
 
 PRECISION = 50
 TOLERANCE = Float(10) ** -(PRECISION - 12)
@@ -132,6 +133,7 @@ _BITS = dps_to_prec(PRECISION)  # 169 bits: the precision of SymPy's Float(x, 50
 _WP = _BITS + 24  # working precision, with guard bits
 _RN = round_nearest
 _TOL = TOLERANCE._mpf_
+REFERENCE_CLASSES = 3  # the plain, independent recheck of the result runs at H <= 3 (it grows with H)
 _DEFAULT = Float("0.37", PRECISION)._mpf_  # a leaf with no value (as before)
 _BIG = 16  # sums and products with more arguments than this are remembered per point
 _FORWARD = 8  # derivatives through at most this many intermediates are taken forwards, the rest backwards
@@ -776,11 +778,9 @@ class Evaluator:
         by ``sympy.diff``; returns ``point -> value``."""
         root = self._written(function, env)
         if any(symbol not in env for symbol in _free_indices(variable, self._free)):
-            # The point gives the variable's index no value (the certifier always assigns one, a
-            # direct caller of the evaluator may not).  The reference method then differentiates by
-            # z_k with k symbolic, giving δ_mk factors, and puts 0.37 for the leftover k: the
-            # derivative of a function written in z_1..z_H is 0.  Same here.
-            return _zero
+            # The point gives the variable's index no value: a derivative at no class at all.  Both
+            # sides would come out 0 and agree vacuously, so refuse instead of answering.
+            raise _Unsupported(f"the variable {variable} has an index with no value")
         leaf = self._written(variable, env)
         if not self._wide(root, keep, classes):
             rate = self._rate(("root", root), root, leaf, keep, classes)
@@ -1232,7 +1232,11 @@ class Certifier:
 
     def step(self, step: Step) -> Step:
         substeps = tuple(self.step(sub) for sub in step.substeps)
-        ok, detail = self.equal(step.before, step.after, target_total(step.assumptions))
+        _joined(step)
+        total = target_total(step.assumptions)
+        ok, detail = self.equal(step.before, step.after, total)
+        if ok and step.focus is not None:  # the local rewrite is printed as an equation of its own
+            ok, detail = self.equal(step.focus[0], step.focus[1], total)
         if not ok:
             raise CertificationError(f"step '{step.rule.title}' failed certification ({detail})")
         return step.certify(substeps)
@@ -1253,8 +1257,24 @@ class Certifier:
         ok, detail = self.equal(truth, self.trail.result, total)
         if not ok:
             raise CertificationError(f"the result disagrees with sympy.diff of the loss ({detail})")
+        self.against_reference(truth, total)
         if self.trail.gradient:
             self.gradient(truth, total)
+
+    def against_reference(self, truth: Basic, total: Basic | None) -> None:
+        """Once more, with the plain method only: the loss written out in full, ``sympy.diff`` of it,
+        ``evalf``.  It shares no code with the fast path, so a bug there cannot hide here."""
+        reference = ReferenceEvaluator(self.trail.definitions)
+        symbols = _index_symbols(truth, self.trail.result)
+        placeholders = _placeholders(truth, self.trail.result)
+        for classes in [h for h in self.sizes if h <= REFERENCE_CLASSES]:
+            for indices in _index_assignments(symbols, classes, self.rng):
+                world = World(classes, indices, _random_values(classes, total, placeholders, self.rng))
+                left, right = reference.value(truth, world), reference.value(self.trail.result, world)
+                if not _agree(left, right):
+                    raise CertificationError(
+                        f"the result disagrees with sympy.diff of the written-out loss (H={classes}: {left} != {right})"
+                    )
 
     def gradient(self, truth: Basic, total: Basic | None) -> None:
         """Each component ``∂E/∂z_k`` against ``sympy.diff`` of the loss at that k.
@@ -1286,6 +1306,28 @@ class Certifier:
                 if not _agree_numbers(left, right):
                     detail = f"H={world.classes}: {_shown(left)} != {_shown(right)}"
                     raise CertificationError(f"gradient component {k} disagrees with sympy.diff ({detail})")
+
+
+def _joined(step: Step) -> None:
+    """Substeps must form one unbroken chain from what the step rewrote to what it became.
+
+    The last substep may restate the value instead of reaching it (the lemma's cases);
+    the chain rule's elementary substep works on a placeholder and only has to join up inside.
+    """
+    subs = step.substeps
+    if not subs:
+        return
+    for earlier, later in zip(subs, subs[1:]):
+        if later.before != earlier.after:
+            raise CertificationError(f"the substeps of '{step.rule.title}' do not join up at '{later.rule.title}'")
+    if step.rule is Rule.CHAIN:
+        return
+    start, end = (step.before, step.after) if step.focus is None else step.focus
+    if subs[0].before not in (start, step.before):
+        raise CertificationError(f"the substeps of '{step.rule.title}' do not start from what it rewrote")
+    ends = {end, release(end), step.after}
+    if subs[-1].after not in ends and subs[-1].before not in ends:
+        raise CertificationError(f"the substeps of '{step.rule.title}' do not arrive at what it wrote")
 
 
 def _shown(value) -> str:

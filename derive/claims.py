@@ -489,6 +489,9 @@ class Outcome:
     diagnosis: Diagnosis | None
 
 
+MIN_SAMPLES = 12  # a sampled verdict needs at least this many points where the loss is defined
+
+
 def check(claim: Expr, ref: Reference, seed: int = SEED) -> Outcome:
     proved = symbolic_proof(claim, ref)
     shapes = ref.shapes()
@@ -512,6 +515,10 @@ def check(claim: Expr, ref: Reference, seed: int = SEED) -> Outcome:
             first_wrong = Counterexample(point, outputs_at(ref, point), claimed, values["truth"])
     if proved and first_wrong is not None:
         raise CertificationError("the symbolic proof and the sampled values disagree")
+    if not proved and len(samples) < MIN_SAMPLES:
+        raise CertificationError(
+            f"only {len(samples)} sample points lie inside the loss's domain (at least {MIN_SAMPLES} are needed): no verdict"
+        )
     holds = first_wrong is None
     return Outcome(
         claim=claim, reference=ref, holds=holds, method="symbolic" if proved else "sampled",

@@ -21,6 +21,8 @@ import re
 import sys
 from dataclasses import dataclass, replace
 
+import math
+
 import mpmath
 from sympy import Derivative, Expr, Integer, Rational, Sum, Symbol
 from sympy.printing.str import StrPrinter
@@ -29,7 +31,7 @@ from derive import catalog
 from derive.catalog import UndefinedPair, UnknownName
 from derive.certify import CertificationError
 from derive.claims import MAX_CHECK_CLASSES, PRECISION, ClaimError, Outcome, check, read_claim, reference
-from derive.diagnose import FAMILIES, Diagnosis, Mistake
+from derive.diagnose import FAMILIES, Diagnosis, Mistake, TOLERANCE
 from derive.holding import release
 from derive.latex import to_latex
 from derive.notation import Notation
@@ -173,6 +175,7 @@ class CheckView:
     sampled: str            # "1, 2, 3, 4, 5, 6"
     points: int
     digits: int
+    agreement: int  # significant digits the two sides must share (from diagnose.TOLERANCE)
     families: tuple[str, ...]
     simplex: bool           # --wrt o with a vector activation: outputs drawn where they sum to one
     assumption: Maths | None
@@ -215,6 +218,9 @@ def maths(expr: Expr) -> Maths:
 def _derivative(of, by) -> Maths:
     tex = to_latex(Derivative(of, by, evaluate=False), NOTATION)
     return Maths(tex, f"d{_Plain().doprint(of).replace('[k]', '_k')}/d{by.base}_k")
+
+
+AGREEMENT_DIGITS = round(-math.log10(TOLERANCE))
 
 
 def _number(value, digits: int = 6) -> str:
@@ -312,7 +318,7 @@ def check_view(outcome: Outcome, claim_text: str) -> CheckView:
         command=_command(ref.problem), symbolic_command=_command(replace(ref.problem, classes=None)),
         pair_steps=len(ref.inputs.steps) if ref.problem.classes is None else None,
         method=outcome.method, sampled=", ".join(str(h) for h in outcome.classes), points=outcome.points,
-        digits=PRECISION, families=families, simplex=ref.wrt == "o" and ref.activation.has(Sum),
+        digits=PRECISION, agreement=AGREEMENT_DIGITS, families=families, simplex=ref.wrt == "o" and ref.activation.has(Sum),
         assumption=None if assumption is None or not outcome.assumption_used else maths(assumption),
         counterexample=_counterexample(outcome), diagnosis=_diagnosis(outcome),
         departure=departure(outcome.diagnosis, ref.inputs),
@@ -363,6 +369,7 @@ def as_json(view: CheckView, outcome: Outcome) -> dict:
             "H": ("all" if ref.problem.classes is None else [ref.problem.classes]) if symbolic else list(outcome.classes),
             "points": outcome.points,
             "digits": PRECISION,
+            "agreement_digits": AGREEMENT_DIGITS,
             "targets": list(view.families),
         },
         "counterexample": counterexample,

@@ -125,3 +125,29 @@ def test_certification_failure_exits_1_and_writes_nothing(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "certification failed" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_wrong_local_rewrite_is_rejected_even_when_the_whole_still_agrees(trail):
+    """The prose prints focus_before = focus_after as an equation: it is checked too."""
+    n = position(trail, Rule.LOG)
+    step = trail.steps[n]
+    wrong = replace(step, focus=(step.focus[0], 7 * step.focus[1]))
+    steps = list(trail.steps)
+    steps[n] = wrong
+    assert "Log rule" in rejected(replace(trail, steps=tuple(steps)))
+
+
+def test_a_lemma_with_a_missing_substep_is_rejected(trail):
+    n = position(trail, Rule.LEMMA)
+    lemma = trail.steps[n]
+    shortened = replace(lemma, substeps=lemma.substeps[:3] + lemma.substeps[4:])
+    steps = list(trail.steps)
+    steps[n] = shortened
+    assert "do not join up" in rejected(replace(trail, steps=tuple(steps)))
+
+
+def test_a_lemma_justified_by_unrelated_steps_is_rejected(trail):
+    n = position(trail, Rule.LEMMA)
+    steps = list(trail.steps)
+    steps[n] = replace(trail.steps[n], substeps=trail.steps[:2])
+    assert "substeps" in rejected(replace(trail, steps=tuple(steps)))
