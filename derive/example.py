@@ -47,6 +47,19 @@ def default_values(classes: int | None) -> tuple[tuple, tuple]:
     return outputs, (1,) + (0,) * (classes - 1)
 
 
+def example_if_defined(trail: Trail) -> WorkedExample | None:
+    """The default worked example, or ``None`` when the loss or gradient is not a real number there
+    (a user-defined loss need not be defined at the default outputs)."""
+    try:
+        example = worked_example(trail)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    values = (example.loss, *example.gradient, *(example.inputs or ()))
+    if all(value.is_number and value.is_extended_real and value.is_finite for value in values):
+        return example
+    return None
+
+
 def worked_example(trail: Trail, outputs=None, targets=None) -> WorkedExample:
     if outputs is None or targets is None:
         outputs, targets = default_values(trail.classes)

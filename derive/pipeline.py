@@ -20,7 +20,7 @@ from derive.certify import CHECK_CLASSES, certify
 from derive.catalog import valid_pairs
 from derive.document import DETAILS, DetailError, DocumentView, document_view, index_view
 from derive.engine import derive
-from derive.example import worked_example
+from derive.example import example_if_defined
 from derive.files import write_all
 from derive.notation import PRESETS, Notation, NotationError
 from derive.problem import Problem
@@ -64,7 +64,7 @@ class Derivation:
 
     def view(self) -> DocumentView:
         return document_view(
-            self.trail, self.notation, worked_example(self.trail), self.checked_at(), self.problem.slug,
+            self.trail, self.notation, example_if_defined(self.trail), self.checked_at(), self.problem.slug,
             self.problem.name, self.detail,
         )
 
