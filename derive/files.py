@@ -20,8 +20,16 @@ def _umask() -> int:
 
 
 def write_all(documents: dict[Path, str | bytes]) -> list[Path]:
-    """Write every document or none: text as UTF-8 with LF line ends, a PDF as bytes."""
+    """Write every document or none: text as UTF-8 with LF line ends, a PDF as bytes.
+
+    All new contents are staged first.  Existing files are then set aside (hard
+    links, so they stay in place) before the renames; if a rename fails, every
+    file already replaced is put back from its link, so a failure anywhere leaves
+    the folder as it was.
+    """
     staged: list[tuple[str, Path]] = []
+    kept: dict[Path, str] = {}  # existing file -> a hard link to its old contents
+    replaced: list[Path] = []
     try:
         for path, text in documents.items():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,10 +38,27 @@ def write_all(documents: dict[Path, str | bytes]) -> list[Path]:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(text.encode("utf-8") if isinstance(text, str) else text)
             os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; documents are for sharing
-        for temporary, path in staged:
-            os.replace(temporary, path)
+        for _, path in staged:
+            if path.is_file():
+                keep = tempfile.mktemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
+                os.link(path, keep)
+                kept[path] = keep
+        try:
+            for temporary, path in staged:
+                os.replace(temporary, path)
+                replaced.append(path)
+        except OSError:
+            for path in replaced:  # roll back: old contents back in place, new files gone
+                if path in kept:
+                    os.replace(kept.pop(path), path)
+                else:
+                    os.unlink(path)
+            raise
     finally:
         for temporary, _ in staged:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+        for keep in kept.values():
+            if os.path.exists(keep):
+                os.unlink(keep)
     return list(documents)

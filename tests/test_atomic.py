@@ -100,3 +100,21 @@ def test_certification_failure_halfway_through_the_catalogue_writes_nothing(tmp_
     assert main(["catalogue", "-o", str(tmp_path)]) == 1
     assert "certification failed" in capsys.readouterr().err
     assert snapshot(tmp_path) == before
+
+
+def test_a_rename_failing_halfway_rolls_back_files_already_replaced(tmp_path, monkeypatch):
+    (tmp_path / "a.md").write_text("old a")
+    (tmp_path / "b.md").write_text("old b")
+    real_replace = os.replace
+    calls = []
+
+    def fail_second(source, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(errno.EIO, "I/O error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(files.os, "replace", fail_second)
+    with pytest.raises(OSError):
+        write_all({tmp_path / "a.md": "new a", tmp_path / "b.md": "new b", tmp_path / "c.md": "new c"})
+    assert snapshot(tmp_path) == {"a.md": b"old a", "b.md": b"old b"}
