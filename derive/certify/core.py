@@ -1,0 +1,170 @@
+"""The certifier: every step, the chain of steps, and the result, checked at random points."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from sympy import Basic
+
+from derive.certify.evaluator import Evaluator
+from derive.certify.numbers import _agree, _agree_numbers, _sympy_number
+from derive.certify.points import (
+    World,
+    _index_assignments,
+    _index_symbols,
+    _index_symbols_of,
+    _placeholders,
+    _placeholders_of,
+    _random_values,
+    _symbols_in,
+    _unclash,
+    target_total,
+)
+from derive.certify.reference import ReferenceEvaluator
+from derive.holding import release
+from derive.symbols import FREE_INDEX
+from derive.trail import Rule, Step, Trail
+
+CHECK_CLASSES = (1, 2, 3, 5)
+POINTS = 2
+REFERENCE_CLASSES = 3  # the plain, independent recheck of the result runs at H <= 3 (it grows with H)
+
+
+class CertificationError(Exception):
+    """A step (or the result) failed its independent check: an engine bug, never to be printed as proven."""
+
+
+class Certifier:
+    def __init__(self, trail: Trail, seed: int = 20261123):
+        self.trail = trail
+        self.evaluator = Evaluator(trail.definitions)
+        self.rng = random.Random(seed)
+        sizes = CHECK_CLASSES if trail.classes is None else (trail.classes,)
+        self.sizes = tuple(h for h in sizes if h >= trail.min_classes)
+
+    def equal(self, before: Basic, after: Basic, total: Basic | None) -> tuple[bool, str]:
+        symbols = _index_symbols(before, after)
+        before, after = _unclash(before, symbols), _unclash(after, symbols)
+        placeholders = _placeholders(before, after)
+        number = self.evaluator.number
+        for classes in self.sizes:
+            for indices in _index_assignments(symbols, classes, self.rng):
+                for _ in range(POINTS):
+                    world = World(classes, indices, _random_values(classes, total, placeholders, self.rng))
+                    left, right = number(before, world), number(after, world)
+                    if not _agree_numbers(left, right):
+                        where = ", ".join(f"{s}={v}" for s, v in indices.items())
+                        return False, f"H={classes}{', ' + where if where else ''}: {_shown(left)} != {_shown(right)}"
+        return True, ""
+
+    def step(self, step: Step) -> Step:
+        substeps = tuple(self.step(sub) for sub in step.substeps)
+        _joined(step)
+        total = target_total(step.assumptions)
+        ok, detail = self.equal(step.before, step.after, total)
+        if ok and step.focus is not None:  # the local rewrite is printed as an equation of its own
+            ok, detail = self.equal(step.focus[0], step.focus[1], total)
+        if not ok:
+            raise CertificationError(f"step '{step.rule.title}' failed certification ({detail})")
+        return step.certify(substeps)
+
+    def chain(self) -> None:
+        expressions = [self.trail.start]
+        for step in self.trail.steps:
+            if step.before != expressions[-1]:
+                raise CertificationError(f"step '{step.rule.title}' does not start where the previous step ended")
+            expressions.append(step.after)
+        if expressions[-1] != self.trail.result:
+            raise CertificationError("the result is not where the last step ended")
+
+    def result(self) -> None:
+        """The result equals ``sympy.diff`` of the loss, under the trail's assumptions."""
+        truth = self.trail.start  # ∂(Σ e_i)/∂z_k: evaluated by sympy.diff on the written-out loss
+        total = target_total(self.trail.assumptions)
+        ok, detail = self.equal(truth, self.trail.result, total)
+        if not ok:
+            raise CertificationError(f"the result disagrees with sympy.diff of the loss ({detail})")
+        self.against_reference(truth, total)
+        if self.trail.gradient:
+            self.gradient(truth, total)
+
+    def against_reference(self, truth: Basic, total: Basic | None) -> None:
+        """Once more, with the plain method only: the loss written out in full, ``sympy.diff`` of it,
+        ``evalf``.  It shares no code with the fast path, so a bug there cannot hide here."""
+        reference = ReferenceEvaluator(self.trail.definitions)
+        symbols = _index_symbols(truth, self.trail.result)
+        placeholders = _placeholders(truth, self.trail.result)
+        for classes in [h for h in self.sizes if h <= REFERENCE_CLASSES]:
+            for indices in _index_assignments(symbols, classes, self.rng):
+                world = World(classes, indices, _random_values(classes, total, placeholders, self.rng))
+                left, right = reference.value(truth, world), reference.value(self.trail.result, world)
+                if not _agree(left, right):
+                    raise CertificationError(
+                        f"the result disagrees with sympy.diff of the written-out loss (H={classes}: {left} != {right})"
+                    )
+
+    def gradient(self, truth: Basic, total: Basic | None) -> None:
+        """Each component ``∂E/∂z_k`` against ``sympy.diff`` of the loss at that k.
+
+        Every component is checked at ``POINTS`` random points at every H, as
+        every step is; the points are drawn once and shared by the components,
+        so the check costs H evaluations per point rather than H random points
+        of H values each.
+        """
+        pairs = [(truth.xreplace({FREE_INDEX: k}), component) for k, component in enumerate(self.trail.gradient, start=1)]
+        free = _symbols_in([expr for pair in pairs for expr in pair])  # the components share their sums
+        if _index_symbols_of(free):  # not written in z and y alone
+            for k, (fixed, component) in enumerate(pairs, start=1):
+                ok, detail = self.equal(fixed, component, total)
+                if not ok:
+                    raise CertificationError(f"gradient component {k} disagrees with sympy.diff ({detail})")
+            return
+        placeholders = _placeholders_of(free)
+        worlds = [
+            World(classes, {}, _random_values(classes, total, placeholders, self.rng))
+            for classes in self.sizes
+            for _ in range(POINTS)
+        ]
+        number = self.evaluator.number
+        for k, (fixed, component) in enumerate(pairs, start=1):
+            for world in worlds:
+                left, right = number(fixed, world), number(component, world)
+                if not _agree_numbers(left, right):
+                    detail = f"H={world.classes}: {_shown(left)} != {_shown(right)}"
+                    raise CertificationError(f"gradient component {k} disagrees with sympy.diff ({detail})")
+
+
+def _joined(step: Step) -> None:
+    """Substeps must form one unbroken chain from what the step rewrote to what it became.
+
+    The last substep may restate the value instead of reaching it (the lemma's cases);
+    the chain rule's elementary substep works on a placeholder and only has to join up inside.
+    """
+    subs = step.substeps
+    if not subs:
+        return
+    for earlier, later in zip(subs, subs[1:]):
+        if later.before != earlier.after:
+            raise CertificationError(f"the substeps of '{step.rule.title}' do not join up at '{later.rule.title}'")
+    if step.rule is Rule.CHAIN:
+        return
+    start, end = (step.before, step.after) if step.focus is None else step.focus
+    if subs[0].before not in (start, step.before):
+        raise CertificationError(f"the substeps of '{step.rule.title}' do not start from what it rewrote")
+    ends = {end, release(end), step.after}
+    if subs[-1].after not in ends and subs[-1].before not in ends:
+        raise CertificationError(f"the substeps of '{step.rule.title}' do not arrive at what it wrote")
+
+
+def _shown(value) -> str:
+    return str(_sympy_number(value))
+
+
+def certify(trail: Trail, seed: int = 20261123) -> Trail:
+    """Return ``trail`` with every step marked certified, or raise ``CertificationError``."""
+    certifier = Certifier(trail, seed)
+    certifier.chain()
+    steps = tuple(certifier.step(step) for step in trail.steps)
+    certifier.result()
+    return replace(trail, steps=steps)

@@ -1,0 +1,114 @@
+"""What the fast path covers, which indices a value depends on, and what it knows at one point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sympy import Basic, Derivative, Indexed, Sum, Symbol
+from sympy.concrete.expr_with_limits import ExprWithLimits
+
+from derive.certify.numbers import _mpf_of
+from derive.certify.points import _RandomValues
+from derive.sums import SumExcept
+from derive.symbols import CLASSES
+
+
+class _Unsupported(Exception):
+    """The fast path does not cover this expression: use the reference method."""
+
+
+
+def _free_indices(node: Basic, memo: dict) -> frozenset:
+    """The integer symbols a node's value depends on, including a derivative's variable (SymPy leaves it out)."""
+    found = memo.get(node)
+    if found is None:
+        if isinstance(node, Symbol):
+            found = frozenset((node,)) if node.is_integer else frozenset()
+        elif isinstance(node, (Sum, SumExcept)):
+            if isinstance(node, SumExcept):
+                index, limits, rest = node.args[1][0], node.args[1][1:], (node.args[2],)
+            else:
+                index, limits, rest = node.limits[0][0], node.limits[0][1:], ()
+            inner = _free_indices(node.args[0], memo) - {index}
+            found = inner.union(*(_free_indices(part, memo) for part in (*limits, *rest)))
+        elif not node.args:
+            found = frozenset()
+        else:
+            found = frozenset().union(*(_free_indices(arg, memo) for arg in node.args))
+        memo[node] = found
+    return found
+
+
+def _plain(node: Basic, memo: dict) -> bool:
+    """No sum, derivative or other bound variable anywhere inside."""
+    found = memo.get(node)
+    if found is None:
+        if isinstance(node, (Sum, SumExcept, Derivative, ExprWithLimits)):
+            found = False
+        else:
+            found = all(_plain(arg, memo) for arg in node.args)
+        memo[node] = found
+    return found
+
+
+def _fast_path_covers(expr: Basic, assigned: frozenset, plain: dict) -> bool:
+    """Derivatives of first order, not nested; every summation index bound once and never assigned."""
+    pending = [(expr, frozenset(), False)]
+    while pending:
+        node, bound, in_derivative = pending.pop()
+        if _plain(node, plain):
+            continue
+        if isinstance(node, SumExcept):
+            index = node.args[1][0]
+            if index in assigned or index in bound:
+                return False
+            pending.append((node.args[0], bound | {index}, in_derivative))
+            pending.extend((part, bound, in_derivative) for part in (*node.args[1][1:], node.args[2]))
+        elif isinstance(node, Sum):
+            if len(node.limits) != 1 or len(node.limits[0]) != 3:
+                return False
+            index = node.limits[0][0]
+            if index in assigned or index in bound:
+                return False
+            pending.append((node.function, bound | {index}, in_derivative))
+            pending.extend((part, bound, in_derivative) for part in node.limits[0][1:])
+        elif isinstance(node, ExprWithLimits):
+            return False
+        elif isinstance(node, Derivative):
+            if in_derivative or len(node.variable_count) != 1:
+                return False
+            variable, count = node.variable_count[0]
+            if count != 1 or not isinstance(variable, (Indexed, Symbol)) or variable.is_integer:
+                return False
+            pending.append((node.expr, bound, True))
+            pending.append((variable, bound, True))
+        else:
+            pending.extend((arg, bound, in_derivative) for arg in node.args)
+    return True
+
+
+class _State:
+    """What one evaluator has computed at one point."""
+
+    __slots__ = ("classes", "env", "memo", "defined", "busy", "adjoints", "tangents", "leaf", "symbol")
+
+    def __init__(self, classes: int, values: Mapping):
+        self.classes = classes
+        self.env = {CLASSES: classes}  # for concrete expressions: only H is left to know
+        self.memo: dict = {}
+        self.defined: dict = {}
+        self.busy: set = set()
+        self.adjoints: dict = {}
+        self.tangents: dict = {}
+        if isinstance(values, _RandomValues):
+            self.leaf, self.symbol = values.leaf, values.symbol
+        else:
+            leaves, symbols = {}, {}
+            for key, value in values.items():
+                if isinstance(key, Indexed) and all(index.is_Integer for index in key.indices):
+                    indices = tuple(int(index) for index in key.indices)
+                    leaves[(key.base, indices[0] if len(indices) == 1 else indices)] = _mpf_of(value)
+                elif isinstance(key, Symbol):
+                    symbols[key] = _mpf_of(value)
+            self.leaf = lambda base, index: leaves.get((base, index))
+            self.symbol = symbols.get
