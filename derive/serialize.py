@@ -11,7 +11,7 @@ from typing import Any
 
 from derive.latex import to_latex
 from derive.notation import Notation
-from derive.srepr import dump, load
+from derive.srepr import dump, dump_all, load
 from derive.trail import Annotation, Assumption, Mark, Rule, Step, Trail, Verdict
 
 
@@ -58,7 +58,7 @@ def trail_to_json(trail: Trail, notation: Notation = Notation()) -> dict[str, An
         data["factor_vanishes_at"] = [_expr(value, notation) for value in verdict.vanishes_at]
         data["matches_when_targets_sum_to_one"] = verdict.when_targets_sum_to_one
     if trail.gradient is not None:
-        data["gradient"] = [dump(component) for component in trail.gradient]
+        data["gradient"] = dump_all(trail.gradient)
     return data
 
 

@@ -94,6 +94,21 @@ def _construct(node: ast.Call, depth: int) -> Basic:
 
 
 class _ExactReprPrinter(ReprPrinter):
+    """``srepr`` keeping argument order; it remembers what it printed, so expressions that share a large
+    part (every gradient component shares softmax's written-out denominator) print it only once."""
+
+    def __init__(self):
+        super().__init__()
+        self._printed: dict = {}
+
+    def _print(self, expr, **kwargs):
+        if not isinstance(expr, Basic) or kwargs:
+            return super()._print(expr, **kwargs)
+        text = self._printed.get(expr)
+        if text is None:
+            text = self._printed[expr] = super()._print(expr)
+        return text
+
     def _print_Add(self, expr, order=None):
         return "Add(%s)" % ", ".join(self._print(arg) for arg in expr.args)
 
@@ -103,6 +118,12 @@ class _ExactReprPrinter(ReprPrinter):
 
 def dump(expr: Basic) -> str:
     return _ExactReprPrinter().doprint(expr)
+
+
+def dump_all(exprs) -> list[str]:
+    """``dump`` of each expression, with one printer, so shared parts are printed once."""
+    printer = _ExactReprPrinter()
+    return [printer.doprint(expr) for expr in exprs]
 
 
 def load(text: str) -> Basic:
