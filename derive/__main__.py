@@ -214,27 +214,26 @@ def run(argv: list[str]) -> list[Path] | int | None:
     return _deliver(plan)
 
 
+# what each expected failure means for the exit code, and how its one line starts
+ERROR_EXITS = (
+    ((UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing), 2, ""),
+    ((TimeLimit,), 2, ""),
+    ((PdfError,), 1, "no PDF written: "),
+    ((CertificationError,), 1, "certification failed, nothing written: "),
+    ((StepLimitError,), 1, "the derivation did not finish: "),
+    ((OSError,), 2, "cannot write: "),
+)
+EXPECTED_ERRORS = tuple(kind for kinds, _, _ in ERROR_EXITS for kind in kinds)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         written = run(sys.argv[1:] if argv is None else argv)
-    except (UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing) as error:
-        print(f"derive: {error}", file=sys.stderr)
-        return 2
-    except TimeLimit as error:
-        print(f"derive: {error}", file=sys.stderr)
-        return 2
-    except PdfError as error:
-        print(f"derive: no PDF written: {error}", file=sys.stderr)
-        return 1
-    except CertificationError as error:
-        print(f"derive: certification failed, nothing written: {error}", file=sys.stderr)
-        return 1
-    except StepLimitError as error:
-        print(f"derive: the derivation did not finish: {str(error).splitlines()[0]}", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"derive: cannot write: {error}", file=sys.stderr)
-        return 2
+    except EXPECTED_ERRORS as error:
+        code, prefix = next((code, prefix) for kinds, code, prefix in ERROR_EXITS if isinstance(error, kinds))
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"derive: {prefix}{message}", file=sys.stderr)
+        return code
     except Exception as error:  # an engine bug: still one line, and nothing was written
         if os.environ.get("DERIVE_DEBUG"):
             raise

@@ -13,6 +13,7 @@ from derive.problem import Problem
 from derive.sums import SumExcept
 from derive.symbols import FREE_INDEX, OUTPUT, SUM_INDEX
 from derive.trail import Rule
+from trail_edits import position, tamper
 
 i, k, O = SUM_INDEX, FREE_INDEX, OUTPUT
 
@@ -20,20 +21,6 @@ i, k, O = SUM_INDEX, FREE_INDEX, OUTPUT
 @pytest.fixture(scope="module", params=[None, 3], ids=["symbolic-H", "H=3"])
 def trail(request):
     return derive(Problem(classes=request.param))
-
-
-def position(trail, rule):
-    return next(n for n, step in enumerate(trail.steps) if step.rule is rule)
-
-
-def tamper(trail, n, after):
-    """Replace step n's result by ``after`` and keep the chain of steps consistent."""
-    steps = list(trail.steps)
-    steps[n] = replace(steps[n], after=after)
-    if n + 1 < len(steps):
-        steps[n + 1] = replace(steps[n + 1], before=after)
-        return replace(trail, steps=tuple(steps))
-    return replace(trail, steps=tuple(steps), result=after)
 
 
 def rejected(trail):

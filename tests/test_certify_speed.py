@@ -40,6 +40,7 @@ from derive.symbols import OUTPUT as o
 from derive.symbols import SUM_INDEX as i
 from derive.symbols import TARGET as y
 from derive.trail import Rule, Step, Trail
+from trail_edits import position, tamper
 
 SOFTMAX = Eq(o[i], exp(z[i]) / Sum(exp(z[j]), (j, 1, H)))
 REFERENCE_UP_TO = 3  # the reference method is slow: compare with it where H <= 3
@@ -101,19 +102,6 @@ def test_cached_uncached_and_reference_agree_on_the_flagship_trail(trail):
     assert failure is None
     assert len(calls) > 100
     assert_same_values(trail, calls)
-
-
-def position(trail, rule):
-    return next(n for n, step in enumerate(trail.steps) if step.rule is rule)
-
-
-def tamper(trail, n, after):
-    steps = list(trail.steps)
-    steps[n] = replace(steps[n], after=after)
-    if n + 1 < len(steps):
-        steps[n + 1] = replace(steps[n + 1], before=after)
-        return replace(trail, steps=tuple(steps))
-    return replace(trail, steps=tuple(steps), result=after)
 
 
 def flipped_sign(trail):
