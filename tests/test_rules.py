@@ -27,7 +27,6 @@ import pytest
 from sympy import (
     Add,
     Derivative,
-    Dummy,
     Eq,
     Float,
     Function,
