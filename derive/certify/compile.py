@@ -135,32 +135,25 @@ class _Compiling:
         return self._memoized(node, lambda env, st: self._other(node, env, st))
 
     def _compile_add(self, node: Add):
-        parts = [self._fn(arg) for arg in node.args]
-        if len(parts) == 2:
-            first, second = parts
-            return lambda env, st: mpf_add(first(env, st), second(env, st), _WP, _RN)
-
-        def add(env, st):
-            total = fzero
-            for part in parts:
-                total = mpf_add(total, part(env, st), _WP, _RN)
-            return total
-
-        return self._memoized(node, add) if len(parts) > _BIG else add
+        return self._fold(node, mpf_add, fzero)
 
     def _compile_mul(self, node: Mul):
+        return self._fold(node, mpf_mul, fone)
+
+    def _fold(self, node, combine, start):
+        """A sum or product of the compiled arguments (two arguments without a loop)."""
         parts = [self._fn(arg) for arg in node.args]
         if len(parts) == 2:
             first, second = parts
-            return lambda env, st: mpf_mul(first(env, st), second(env, st), _WP, _RN)
+            return lambda env, st: combine(first(env, st), second(env, st), _WP, _RN)
 
-        def mul(env, st):
-            total = fone
+        def fold(env, st):
+            total = start
             for part in parts:
-                total = mpf_mul(total, part(env, st), _WP, _RN)
+                total = combine(total, part(env, st), _WP, _RN)
             return total
 
-        return self._memoized(node, mul) if len(parts) > _BIG else mul
+        return self._memoized(node, fold) if len(parts) > _BIG else fold
 
     def _compile_pow(self, node: Pow):
         base, power = node.args
