@@ -6,7 +6,7 @@ proceeds is entirely the strategy's rules.  It knows nothing about LaTeX.
 
 from __future__ import annotations
 
-from sympy import Derivative, Eq, Expr, Indexed
+from sympy import Derivative, Eq, Expr, Indexed, Sum
 
 from derive.context import Context
 from derive.formulation import formulate
@@ -22,10 +22,21 @@ def pinned_targets(ctx: Context, classes: int) -> dict:
     """Targets an assumption fixes outright: at H = 1, ``Σ y_i = 1`` means ``y_1 = 1``."""
     pinned = {}
     for assumption in ctx.assumptions:
-        statement = assumption.statement.xreplace({CLASSES: classes}).doit()
+        statement = assumption.statement.xreplace({CLASSES: classes})
+        if isinstance(statement, Eq) and isinstance(statement.lhs, Sum) and _terms(statement.lhs) != 1:
+            continue  # a sum of several targets pins none of them (and writing it out costs O(H))
+        statement = statement.doit()
         if isinstance(statement, Eq) and isinstance(statement.lhs, Indexed):
             pinned[statement.lhs] = statement.rhs
     return pinned
+
+
+def _terms(total: Sum):
+    """How many terms a sum with concrete limits has (None when a limit is symbolic)."""
+    if len(total.limits) != 1:
+        return None
+    (_, lower, upper), = total.limits
+    return int(upper - lower + 1) if (upper - lower).is_Integer else None
 
 
 def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr, ...]:
@@ -35,7 +46,7 @@ def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr,
     activation (softmax's ``Σ_j e^{z_j}``) is written out once and the very same
     expression is shared by all H components: linear in H instead of quadratic.
     """
-    from sympy import Dummy, Sum  # local: only this function needs them
+    from sympy import Dummy  # local: only this function needs it
 
     output = ctx.definition_of(OUTPUT)
     pinned = pinned_targets(ctx, classes)

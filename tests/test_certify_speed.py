@@ -18,6 +18,8 @@ import pytest
 from sympy import Derivative, Eq, Indexed, Piecewise, Pow, Sum, Symbol, UnevaluatedExpr, diff, exp, log, sqrt
 
 import derive.certify.derivatives as derivatives_module
+from derive.certify.arithmetic import FLOATS
+from derive.certify.numbers import _sympy_number
 from derive.certify import (
     CertificationError,
     Certifier,
@@ -47,18 +49,17 @@ REFERENCE_UP_TO = 3  # the reference method is slow: compare with it where H <= 
 
 
 def recorded(trail: Trail) -> tuple[list, BaseException | None]:
-    """Certify ``trail``, keeping every (expression, point, value) the certifier computed."""
+    """Certify ``trail``, keeping every (arithmetic, expression, point, value) either evaluator computed."""
     calls = []
     certifier = Certifier(trail)
-    evaluator = certifier.evaluator
-    number = evaluator.number
+    for evaluator in (certifier.floats, certifier.evaluator):
 
-    def keeping(expr, world):
-        value = number(expr, world)
-        calls.append((expr, world, value))
-        return value
+        def keeping(expr, world, number=evaluator.number, arithmetic=evaluator.arithmetic):
+            value = number(expr, world)
+            calls.append((arithmetic, expr, world, value))
+            return value
 
-    evaluator.number = keeping
+        evaluator.number = keeping
     failure = None
     try:
         certifier.chain()
@@ -67,7 +68,7 @@ def recorded(trail: Trail) -> tuple[list, BaseException | None]:
         certifier.result()
     except CertificationError as error:
         failure = error
-    assert evaluator.fallbacks == 0, "the fast path should cover the flagship trail"
+    assert certifier.floats.fallbacks == certifier.evaluator.fallbacks == 0, "the fast path should cover the flagship trail"
     return calls, failure
 
 
@@ -83,13 +84,25 @@ def reference_number(definitions, expr, world):
 
 
 def assert_same_values(trail: Trail, calls: list) -> None:
-    uncached = Evaluator(trail.definitions, cache=False)
-    for expr, world, value in calls:
-        again = uncached.number(expr, fresh_world(world))
-        assert _agree_numbers(value, again), f"cached {value} != uncached {again} for {expr} at H={world.classes}"
+    """Each value as computed again without caches, in 193 bits, and (H <= 3) by the reference method.
+
+    A float value must be the 193-bit value but for rounding; a float evaluation may
+    also decline (``None``), which sends the point to 193 bits.
+    """
+    exact = Evaluator(trail.definitions, cache=False)
+    uncached_floats = Evaluator(trail.definitions, cache=False, arithmetic=FLOATS)
+    for arithmetic, expr, world, value in calls:
+        truth = exact.number(expr, fresh_world(world))
+        if arithmetic is FLOATS:
+            assert value == uncached_floats.number(expr, fresh_world(world)), f"cached != uncached floats for {expr}"
+            if value is not None:  # the same value, but for float rounding (the terms are of size ~1)
+                exact_value = float(_sympy_number(truth))
+                assert abs(value - exact_value) <= 1e-9 * max(1.0, abs(exact_value)), f"float {value} != {truth} for {expr}"
+        else:
+            assert _agree_numbers(value, truth), f"cached {value} != uncached {truth} for {expr} at H={world.classes}"
         if world.classes <= REFERENCE_UP_TO:
-            truth = reference_number(trail.definitions, expr, world)
-            assert _agree_numbers(value, truth), f"fast {value} != reference {truth} for {expr} at H={world.classes}"
+            reference = reference_number(trail.definitions, expr, world)
+            assert _agree_numbers(truth, reference), f"fast {truth} != reference {reference} for {expr} at H={world.classes}"
 
 
 @pytest.fixture(scope="module", params=[None, 3, 12], ids=["symbolic-H", "H=3", "H=12"])
@@ -244,7 +257,7 @@ def test_gradient_components_are_checked_against_the_reference():
     trail = derive(Problem(classes=3))
     calls, failure = recorded(trail)
     assert failure is None
-    components = [(expr, world, value) for expr, world, value in calls if expr in trail.gradient]
+    components = [call for call in calls if call[0] is FLOATS and call[1] in trail.gradient]
     assert len(components) == 3 * 2  # every component, at POINTS random points
     assert_same_values(trail, components)
 

@@ -5,17 +5,24 @@ several concrete class counts H, at every pattern of equal and unequal free
 indices, and at random points; unevaluated derivatives are evaluated with
 ``sympy.diff`` (with respect to an intermediate such as ``O_i`` *before* its
 definition is substituted); both sides are then compared at 50 significant
-digits.  The final result is compared with ``sympy.diff`` of the loss itself.
+digits when they differ in floats (below).  The final result is compared with
+``sympy.diff`` of the loss itself.
 
 How the numbers are computed (``Evaluator``) is built for speed; what is checked
 is what it always was, at the same H, index patterns and random points:
 
-* Values are computed straight from the expression with mpmath's binary
-  floats, at 193 bits (58 digits; the random values have 169 bits, SymPy's 50
-  digits, as before).  A sum at concrete H is a loop, not a SymPy expression
-  with H terms, and a defined quantity such as ``o_m`` is computed once per
-  random point, from its definition, and reused.  Each expression is compiled
-  once into Python closures.
+* Floats first.  Both sides are computed in machine floats and accepted when
+  they match to ``FLOAT_DIGITS`` (12) significant digits.  When they do not
+  (a wrong step, or a value floats cannot compute: an overflow, cancellation,
+  a division by zero), the same point is computed again with mpmath's binary
+  floats at 193 bits (58 digits; the random values have 169 bits, SymPy's 50
+  digits, as before), and that decides, to 38 digits.  The points, H values
+  and index patterns are the same whichever arithmetic decides; the two
+  evaluators share their symbolic work (``SymbolicMemory``).
+* A sum at concrete H is a loop, not a SymPy expression with H terms, and a
+  defined quantity such as ``o_m`` is computed once per random point, from its
+  definition, and reused.  Each expression is compiled once into Python
+  closures, written once against an ``Arithmetic`` (``derive.certify.arithmetic``).
 * A derivative ``∂f/∂x`` is still taken by ``sympy.diff``, but piece by piece.
   ``f`` is written out at the concrete H and indices with every defined
   quantity (``o_m``, ``e_m``) and every written-out sum (``Σ_j e^{z_j}``) kept

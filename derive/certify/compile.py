@@ -1,26 +1,9 @@
-"""The fast evaluator's numbers: each expression compiled once into closures over mpf tuples."""
+"""The fast evaluator's numbers: each expression compiled once into closures over numbers of one
+``Arithmetic`` (machine floats, or mpf tuples at 193 bits)."""
 
 from __future__ import annotations
 
-from mpmath.libmp import (
-    ComplexResult,
-    fnan,
-    fone,
-    from_int,
-    from_rational,
-    fzero,
-    mpf_add,
-    mpf_cmp,
-    mpf_div,
-    mpf_eq,
-    mpf_exp,
-    mpf_log,
-    mpf_mul,
-    mpf_pos,
-    mpf_pow,
-    mpf_pow_int,
-    mpf_sqrt,
-)
+from mpmath.libmp import ComplexResult
 from sympy import (
     Add,
     Basic,
@@ -45,11 +28,12 @@ from sympy.core.relational import Relational
 from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
 from derive.certify.fast_path import _free_indices, _State, _Unsupported
-from derive.certify.numbers import _MP, _MPMATH, _RN, _UNSUPPORTED, _WP, PRECISION, _finite, _number, _square
+from derive.certify.points import leaf_token
+from derive.certify.numbers import _MPMATH, _UNSUPPORTED, PRECISION
 from derive.sums import SumExcept
 from derive.symbols import CLASSES
 
-_DEFAULT = Float("0.37", PRECISION)._mpf_  # a leaf with no value (as before)
+_DEFAULT = Float("0.37", PRECISION)  # the value of a leaf the point gives none (as before)
 _BIG = 16  # sums and products with more arguments than this are remembered per point
 _COMPARE = {"==": lambda c: c == 0, "!=": lambda c: c != 0, "<": lambda c: c < 0,
             "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0}
@@ -114,10 +98,10 @@ class _Compiling:
 
     def _compile(self, node: Basic):
         if isinstance(node, (Integer, Rational, Float)):
-            value = _number(node)
+            value = self.arithmetic.number(node)
             return lambda env, st: value
         if isinstance(node, NumberSymbol):
-            value = node._as_mpf_val(_WP)
+            value = self.arithmetic.constant(node)
             return lambda env, st: value
         if isinstance(node, UnevaluatedExpr):
             return self._fn(node.args[0])
@@ -131,52 +115,57 @@ class _Compiling:
         if isinstance(node, Piecewise):
             return lambda env, st: self._piecewise(node, env, st)
         if any(c in _MPMATH for c in type(node).__mro__):
-            return self._memoized(node, lambda env, st: self._mpmath(node, env, st))
+            return self._memoized(node, lambda env, st: self._function(node, env, st))
         return self._memoized(node, lambda env, st: self._other(node, env, st))
 
     def _compile_add(self, node: Add):
-        return self._fold(node, mpf_add, fzero)
+        return self._fold(node, self.arithmetic.add, self.arithmetic.total)
 
     def _compile_mul(self, node: Mul):
-        return self._fold(node, mpf_mul, fone)
+        return self._fold(node, self.arithmetic.mul, self.arithmetic.product)
 
-    def _fold(self, node, combine, start):
+    def _fold(self, node, combine, reduce):
         """A sum or product of the compiled arguments (two arguments without a loop)."""
         parts = [self._fn(arg) for arg in node.args]
         if len(parts) == 2:
             first, second = parts
-            return lambda env, st: combine(first(env, st), second(env, st), _WP, _RN)
+            return lambda env, st: combine(first(env, st), second(env, st))
 
         def fold(env, st):
-            total = start
-            for part in parts:
-                total = combine(total, part(env, st), _WP, _RN)
-            return total
+            return reduce([part(env, st) for part in parts])
 
         return self._memoized(node, fold) if len(parts) > _BIG else fold
 
     def _compile_pow(self, node: Pow):
         base, power = node.args
-        of = self._fn(base)
+        of, numbers = self._fn(base), self.arithmetic
         if power.is_Integer:
             n = int(power)
             if n == -1:
-                return lambda env, st: mpf_div(fone, of(env, st), _WP, _RN)
+                div, one = numbers.div, numbers.one
+                return lambda env, st: div(one, of(env, st))
             if n == 2:
-                return lambda env, st: _square(of(env, st))
-            return lambda env, st: mpf_pow_int(of(env, st), n, _WP, _RN)
+                square = numbers.square
+                return lambda env, st: square(of(env, st))
+            pow_int = numbers.pow_int
+            return lambda env, st: pow_int(of(env, st), n)
         if power is S.Half:
-            return lambda env, st: mpf_sqrt(of(env, st), _WP, _RN)
-        to = self._fn(power)
-        return lambda env, st: mpf_pow(of(env, st), to(env, st), _WP, _RN)
+            sqrt = numbers.sqrt
+            return lambda env, st: sqrt(of(env, st))
+        to, pow_ = self._fn(power), numbers.pow
+        return lambda env, st: pow_(of(env, st), to(env, st))
 
     def _compile_exp(self, node: exp):
-        of = self._fn(node.args[0])
-        return self._memoized(node, lambda env, st: mpf_exp(of(env, st), _WP, _RN))
+        of, exp_ = self._fn(node.args[0]), self.arithmetic.exp
+        return self._elementary(node, lambda env, st: exp_(of(env, st)))
 
     def _compile_log(self, node: log):
-        of = self._fn(node.args[0])
-        return self._memoized(node, lambda env, st: mpf_log(of(env, st), _WP, _RN))
+        of, log_ = self._fn(node.args[0]), self.arithmetic.log
+        return self._elementary(node, lambda env, st: log_(of(env, st)))
+
+    def _elementary(self, node: Basic, compute):
+        """``exp``, ``ln``: remembered at each point when a value costs more than looking it up (mpf)."""
+        return compute if self.arithmetic.cheap else self._memoized(node, compute)
 
     def _compile_symbol(self, node: Symbol):
         total = self._sigma.get(node)
@@ -191,13 +180,15 @@ class _Compiling:
 
             return named
 
+        from_int, default = self.arithmetic.from_int, self.arithmetic.number(_DEFAULT)
+
         def symbol(env, st):
             value = env.get(node)
             if value is not None:
                 return from_int(value)
             value = st.symbol(node)
             if value is None:
-                return _DEFAULT
+                return default
             if value is _UNSUPPORTED:
                 raise _Unsupported(str(node))
             return value
@@ -208,13 +199,15 @@ class _Compiling:
         base = node.args[0]
         where = self._index_getter(node.args[1]) if len(node.args) == 2 else self._indices_getter(node.args[1:])
         if base in self.definitions:
-            defined = self._defined
-            return lambda env, st: defined(base, where(env), st)
+            defined, slot = self._defined, self._slots.setdefault(base, len(self._slots))
+            return lambda env, st: defined(slot, base, where(env), st)
+
+        default, token = self.arithmetic.number(_DEFAULT), leaf_token(base)
 
         def leaf(env, st):
-            value = st.leaf(base, where(env))
+            value = st.leaf(token, where(env))
             if value is None:
-                return _DEFAULT
+                return default
             if value is _UNSUPPORTED:
                 raise _Unsupported(str(node))
             return value
@@ -226,14 +219,17 @@ class _Compiling:
         body = self._fn(function)
         low, high = self._index_getter(lower), self._index_getter(upper)
         skip = self._index_getter(node.args[2]) if isinstance(node, SumExcept) else (lambda env: None)
+        reduce = self.arithmetic.total
 
-        def total(env, st):
-            inner, result, excluded = dict(env), fzero, skip(env)
+        def terms(env, st):
+            inner, excluded = dict(env), skip(env)
             for value in range(low(env), high(env) + 1):
                 if value != excluded:
                     inner[index] = value
-                    result = mpf_add(result, body(inner, st), _WP, _RN)
-            return result
+                    yield body(inner, st)
+
+        def total(env, st):
+            return reduce(terms(env, st))
 
         return self._memoized(node, total)
 
@@ -286,9 +282,9 @@ class _Compiling:
         except (TypeError, ValueError):
             raise _Unsupported(f"index {expr}") from None
 
-    def _defined(self, base, index, st: _State) -> tuple:
-        """``o_m`` from its definition, once per point."""
-        key = (base, index)
+    def _defined(self, slot: int, base, index, st: _State):
+        """``o_m`` from its definition, once per point (``slot`` numbers the defined quantity ``base``)."""
+        key = (slot, index)
         value = st.defined.get(key)
         if value is None:
             if key in st.busy or isinstance(index, tuple):
@@ -301,43 +297,40 @@ class _Compiling:
                 st.busy.discard(key)
         return value
 
-    def _mpmath(self, node, env, st):
-        function = next(_MPMATH[c] for c in type(node).__mro__ if c in _MPMATH)
-        result = function(*(_MP.make_mpf(self._ev(arg, env, st)) for arg in node.args))
-        if not isinstance(result, _MP.mpf):
-            raise ComplexResult(str(node))
-        return result._mpf_
+    def _function(self, node, env, st):
+        """A function such as ``tanh``, by the arithmetic's own implementation."""
+        function = next(self.arithmetic.functions[c] for c in type(node).__mro__ if c in self.arithmetic.functions)
+        return function(*(self._ev(arg, env, st) for arg in node.args))
 
     def _other(self, node, env, st):
         """Anything else: SymPy's own ``evalf`` on the node, with its arguments as numbers."""
+        numbers = self.arithmetic
         try:
             if node.args:
-                node = node.func(*[Float._new(mpf_pos(self._ev(arg, env, st), _WP, _RN), _WP) for arg in node.args])
+                node = node.func(*[numbers.to_float(self._ev(arg, env, st)) for arg in node.args])
             number = node.evalf(PRECISION + 10)
         except (TypeError, ValueError, AttributeError, NotImplementedError) as error:
             raise _Unsupported(str(error)) from None
-        if isinstance(number, Float):
-            return number._mpf_
         if number.is_number:
             if number.is_extended_real is False:
                 raise ComplexResult(str(node))
-            if number.is_Rational:
-                return from_rational(int(number.p), int(number.q), _WP, _RN)
-            return fnan  # an infinity or nan: not a number
+            if isinstance(number, Float) or number.is_Rational:
+                return numbers.from_sympy(number)
+            return numbers.nan  # an infinity or nan: not a number
         raise _Unsupported(str(node))
 
     def _delta(self, node, env, st):
         if len(node.args) != 2:
             raise _Unsupported(str(node))
         left, right = (self._ev(arg, env, st) for arg in node.args)
-        return fone if mpf_eq(left, right) else fzero
+        return self.arithmetic.one if self.arithmetic.equal(left, right) else self.arithmetic.zero
 
     def _piecewise(self, node, env, st):
         for pair in node.args:
             expr, condition = pair.args
             if self._truth(condition, env, st):
                 return self._ev(expr, env, st)
-        return fnan
+        return self.arithmetic.nan
 
     def _truth(self, condition, env, st) -> bool:
         if isinstance(condition, BooleanTrue):
@@ -346,9 +339,9 @@ class _Compiling:
             return False
         if isinstance(condition, Relational) and condition.rel_op in _COMPARE:
             left, right = (self._ev(side, env, st) for side in condition.args)
-            if not (_finite(left) and _finite(right)):
+            if not (self.arithmetic.finite(left) and self.arithmetic.finite(right)):
                 raise _Unsupported(str(condition))
-            return _COMPARE[condition.rel_op](mpf_cmp(left, right))
+            return _COMPARE[condition.rel_op](self.arithmetic.compare(left, right))
         if isinstance(condition, And):
             return all(self._truth(arg, env, st) for arg in condition.args)
         if isinstance(condition, Or):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from mpmath.libmp import fone, fzero, mpf_add, mpf_mul
 from sympy import Add, Basic, Derivative, Dummy, Indexed, Integer, S, Subs, Sum, Symbol, UnevaluatedExpr, diff
 
 from derive.certify.compile import _BIG
 from derive.certify.fast_path import _free_indices, _State, _Unsupported
-from derive.certify.numbers import _RN, _WP
 from derive.sums import SumExcept
 from derive.symbols import CLASSES
 
@@ -18,37 +16,32 @@ _PLAIN = Dummy().assumptions0  # assumptions of a symbol about which nothing is 
 class _Tape:
     """``f`` and everything it is made of, in an order where each node comes before what it uses."""
 
-    __slots__ = ("top", "order", "position", "bodies", "edges", "parents", "sweep")
+    __slots__ = ("top", "order", "position", "bodies", "edges", "parents")
 
     def __init__(self, top, order, bodies, edges, parents):
         self.top, self.order, self.bodies, self.edges, self.parents = top, order, bodies, edges, parents
         self.position = {owner: n for n, owner in enumerate(order)}  # order[0] is top
-        self.sweep = None
 
 
 class _Rate:
     """How fast one quantity changes with one leaf: directly, and through intermediates (forwards)."""
 
-    __slots__ = ("direct", "through")
+    __slots__ = ("direct", "through", "numbers")
 
-    def __init__(self, direct, through):
-        self.direct, self.through = direct, through
+    def __init__(self, direct, through, numbers):
+        self.direct, self.through, self.numbers = direct, through, numbers
 
-    def value(self, st: "_State") -> tuple:
+    def value(self, st: "_State"):
         value = st.tangents.get(self)
         if value is None:
-            env = st.env
-            value = fzero if self.direct is None else self.direct(env, st)
+            env, add, mul, zero = st.env, self.numbers.add, self.numbers.mul, self.numbers.zero
+            value = zero if self.direct is None else self.direct(env, st)
             for partial, rate in self.through:
                 change = rate.value(st)
-                if change != fzero:
-                    value = mpf_add(value, mpf_mul(partial(env, st), change, _WP, _RN), _WP, _RN)
+                if change != zero:
+                    value = add(value, mul(partial(env, st), change))
             st.tangents[self] = value
         return value
-
-
-def _zero(st) -> tuple:
-    return fzero
 
 
 class _Differentiating:
@@ -64,27 +57,28 @@ class _Differentiating:
             # sides would come out 0 and agree vacuously, so refuse instead of answering.
             raise _Unsupported(f"the variable {variable} has an index with no value")
         leaf = self._written(variable, env)
+        zero, add, mul = self.arithmetic.zero, self.arithmetic.add, self.arithmetic.mul
         if not self._wide(root, keep, classes):
             rate = self._rate(("root", root), root, leaf, keep, classes)
-            return _zero if rate is None else rate.value
+            return (lambda st: zero) if rate is None else rate.value
         tape = self._tape(root, classes, keep)
         owners = [
             (tape.position[owner], self._fn(self._partial(classes, owner, tape.bodies[owner], leaf)))
             for owner in tape.parents.get(leaf, ())
         ]
         if not owners:
-            return _zero
+            return lambda st: zero
         sweep = self._sweep(tape, classes)
 
         def backwards(st):
             adjoint = st.adjoints.get(tape)
             if adjoint is None:
                 adjoint = st.adjoints[tape] = sweep(st)
-            total = fzero
+            total = zero
             for position, partial in owners:
                 weight = adjoint[position]
-                if weight != fzero:
-                    total = mpf_add(total, mpf_mul(weight, partial(st.env, st), _WP, _RN), _WP, _RN)
+                if weight != zero:
+                    total = add(total, mul(weight, partial(st.env, st)))
             return total
 
         return backwards
@@ -111,33 +105,35 @@ class _Differentiating:
             rate = self._rate(child, self._body(child, classes), leaf, keep, classes)
             if rate is not None:
                 through.append((self._fn(self._partial(classes, owner, body, child)), rate))
-        rate = self._rates[key] = _Rate(direct, tuple(through)) if direct is not None or through else None
+        rate = self._rates[key] = _Rate(direct, tuple(through), self.arithmetic) if direct is not None or through else None
         return rate
 
     def _sweep(self, tape: _Tape, classes: int):
         """``point -> [∂f/∂u for every intermediate u of the tape]`` (reverse accumulation)."""
-        if tape.sweep is None:
+        sweep = self._sweeps.get(tape)
+        if sweep is None:
             steps = [
                 (n, [(tape.position[child], self._fn(self._partial(classes, owner, tape.bodies[owner], child)))
                      for child in tape.edges[owner]])
                 for n, owner in enumerate(tape.order)
             ]
-            size = len(tape.order)
+            size, zero, one = len(tape.order), self.arithmetic.zero, self.arithmetic.one
+            add, mul = self.arithmetic.add, self.arithmetic.mul
 
             def sweep(st):
-                adjoint = [fzero] * size
-                adjoint[0] = fone
+                adjoint = [zero] * size
+                adjoint[0] = one
                 env = st.env
                 for n, edges in steps:
                     weight = adjoint[n]
-                    if weight == fzero:
+                    if weight == zero:
                         continue
                     for child, partial in edges:
-                        adjoint[child] = mpf_add(adjoint[child], mpf_mul(weight, partial(env, st), _WP, _RN), _WP, _RN)
+                        adjoint[child] = add(adjoint[child], mul(weight, partial(env, st)))
                 return adjoint
 
-            tape.sweep = sweep
-        return tape.sweep
+            self._sweeps[tape] = sweep
+        return sweep
 
     def _tape(self, root: Basic, classes: int, keep) -> _Tape:
         key = (root, classes, keep)

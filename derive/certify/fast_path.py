@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from sympy import Basic, Derivative, Indexed, Sum, Symbol
 from sympy.concrete.expr_with_limits import ExprWithLimits
 
-from derive.certify.numbers import _mpf_of
-from derive.certify.points import _RandomValues
+from derive.certify.numbers import _UNSUPPORTED
+from derive.certify.points import _RandomValues, leaf_token
 from derive.sums import SumExcept
 from derive.symbols import CLASSES
 
@@ -92,7 +92,7 @@ class _State:
 
     __slots__ = ("classes", "env", "memo", "defined", "busy", "adjoints", "tangents", "leaf", "symbol")
 
-    def __init__(self, classes: int, values: Mapping):
+    def __init__(self, classes: int, values: Mapping, numbers):
         self.classes = classes
         self.env = {CLASSES: classes}  # for concrete expressions: only H is left to know
         self.memo: dict = {}
@@ -101,14 +101,22 @@ class _State:
         self.adjoints: dict = {}
         self.tangents: dict = {}
         if isinstance(values, _RandomValues):
-            self.leaf, self.symbol = values.leaf, values.symbol
+            self.leaf, self.symbol = values.source(numbers)
         else:
             leaves, symbols = {}, {}
             for key, value in values.items():
                 if isinstance(key, Indexed) and all(index.is_Integer for index in key.indices):
                     indices = tuple(int(index) for index in key.indices)
-                    leaves[(key.base, indices[0] if len(indices) == 1 else indices)] = _mpf_of(value)
+                    leaves[(leaf_token(key.base), indices[0] if len(indices) == 1 else indices)] = _number_of(value, numbers)
                 elif isinstance(key, Symbol):
-                    symbols[key] = _mpf_of(value)
+                    symbols[key] = _number_of(value, numbers)
             self.leaf = lambda base, index: leaves.get((base, index))
             self.symbol = symbols.get
+
+
+def _number_of(value, numbers):
+    """A given leaf value in ``numbers``' arithmetic (``_UNSUPPORTED`` when it is not a real number)."""
+    try:
+        return numbers.from_sympy(value)
+    except (TypeError, ValueError, OverflowError):
+        return _UNSUPPORTED

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import product
 
-from mpmath.libmp import from_float, fzero, mpf_add, mpf_div, mpf_mul
+from mpmath.libmp import from_float, fzero, mpf_add, mpf_div, mpf_mul, to_float
 from sympy import Add, Basic, Derivative, Eq, Float, Indexed, Mul, Pow, Sum, Symbol, exp, log
 
 from derive.certify.numbers import _BITS, _MPMATH, _RN, _UNSUPPORTED, PRECISION
@@ -31,6 +32,12 @@ class World:
 _LEAVES = {INPUT: "input", TARGET: "target"}
 
 
+def leaf_token(base):
+    """What a leaf's base is looked up by at a point: ``"input"``, ``"target"`` (strings hash
+    without calling back into SymPy), or the base itself for anything else."""
+    return _LEAVES.get(base, base)
+
+
 class _RandomValues(Mapping):
     """The leaf values of one random point, drawn exactly as before; each number is made on first use."""
 
@@ -43,6 +50,13 @@ class _RandomValues(Mapping):
         self._scale = None
         self._placeholders = {symbol: from_float(uniform(0.2, 0.9)) for symbol in placeholders}
         self._made: dict = {}
+        self._float_scale = None
+
+    def source(self, numbers) -> tuple:
+        """``(leaf, symbol)`` giving this point's values in ``numbers``' arithmetic."""
+        if numbers.name == "mpf":
+            return self.leaf, self.symbol
+        return self.float_leaf, self.float_symbol
 
     def leaf(self, base, index):
         key = (base, index)
@@ -52,7 +66,7 @@ class _RandomValues(Mapping):
         return value
 
     def _make(self, base, index):
-        kind = _LEAVES.get(base)
+        kind = base if type(base) is str else _LEAVES.get(base)
         if kind is None or type(index) is not int or not 1 <= index <= self.classes:
             return None
         if kind == "input":
@@ -69,6 +83,24 @@ class _RandomValues(Mapping):
 
     def symbol(self, symbol):
         return self._placeholders.get(symbol)
+
+    def float_leaf(self, base, index):
+        """``leaf`` as a machine float: the same point to 53 bits (the draws are floats already)."""
+        kind = base if type(base) is str else _LEAVES.get(base)
+        if kind is None or type(index) is not int or not 1 <= index <= self.classes:
+            return None
+        if kind == "input":
+            return self._inputs[index - 1]
+        weight = self._weights[index - 1]
+        if self._total is None:
+            return weight
+        if self._float_scale is None:
+            self._float_scale = to_float(self._total) / math.fsum(self._weights)
+        return weight * self._float_scale
+
+    def float_symbol(self, symbol):
+        value = self._placeholders.get(symbol)
+        return None if value is None else to_float(value)
 
     # Mapping: the same dict of SymPy Floats as before, for the reference method
     def _keys(self):

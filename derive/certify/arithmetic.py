@@ -1,0 +1,260 @@
+"""The two arithmetics the evaluator computes in: machine floats, and mpmath at 193 bits.
+
+The evaluator's closures are written once against an ``Arithmetic``: the same
+compiled expression computes in ``FLOATS`` (fast: one machine operation each)
+or in ``MPF`` (mpmath's binary floats at 193 bits, 58 digits; the operations are
+mpmath's own, called with the precision and rounding bound in).  The certifier
+compares both sides of a step in floats first, and only when they do not agree
+to ``FLOAT_DIGITS`` significant digits does it compute that same point again in
+``MPF`` and decide there (see ``derive.certify.core``).
+
+Every operation raises rather than guess: a division by zero raises
+``ZeroDivisionError``, a value outside the real numbers ``ComplexResult``, and a
+float that overflows ``OverflowError``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from mpmath.libmp import (
+    ComplexResult,
+    fnan,
+    fone,
+    from_float,
+    from_int,
+    from_rational,
+    fzero,
+    mpf_add,
+    mpf_cmp,
+    mpf_div,
+    mpf_eq,
+    mpf_exp,
+    mpf_log,
+    mpf_mul,
+    mpf_pos,
+    mpf_pow,
+    mpf_pow_int,
+    mpf_sqrt,
+)
+from sympy import (
+    Abs,
+    Basic,
+    Float,
+    Integer,
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atanh,
+    cos,
+    cosh,
+    erf,
+    erfc,
+    sin,
+    sinh,
+    tan,
+    tanh,
+)
+
+from derive.certify.numbers import _MP, _MPMATH, _RN, _WP, PRECISION, _finite, _number, _square
+
+FLOAT_DIGITS = 12  # two float values agree when they match to this many significant digits
+FLOAT_TOLERANCE = 10.0**-FLOAT_DIGITS
+
+_MATH = {
+    tanh: math.tanh, sinh: math.sinh, cosh: math.cosh, sin: math.sin, cos: math.cos, tan: math.tan,
+    atanh: math.atanh, asinh: math.asinh, acosh: math.acosh, atan: math.atan, asin: math.asin,
+    acos: math.acos, erf: math.erf, erfc: math.erfc, Abs: abs,
+}
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """What a number is, and the operations on it, for one kind of number."""
+
+    name: str
+    cheap: bool  # whether computing exp or ln costs less than remembering the value
+    zero: Any
+    one: Any
+    nan: Any
+    add: Callable
+    mul: Callable
+    div: Callable
+    exp: Callable
+    log: Callable
+    pow: Callable  # x ** y
+    pow_int: Callable  # x ** n for a Python int n
+    sqrt: Callable
+    square: Callable
+    total: Callable  # the sum of an iterable of numbers
+    product: Callable  # the product of an iterable of numbers
+    from_int: Callable
+    from_float: Callable
+    number: Callable  # a SymPy Integer, Rational or Float
+    constant: Callable  # a SymPy NumberSymbol (pi, E)
+    finite: Callable
+    compare: Callable  # -1, 0 or 1
+    equal: Callable
+    functions: dict  # SymPy function class -> the function on numbers
+    to_float: Callable  # a number as a SymPy Float (for ``evalf`` on what has no compiled form)
+    from_sympy: Callable  # a SymPy real number, or raises TypeError
+
+
+def _float_pow(base: float, power: float) -> float:
+    try:
+        return math.pow(base, power)
+    except ValueError:  # a negative base to a fractional power, or 0 to a negative power
+        if base == 0:
+            raise ZeroDivisionError("0 to a negative power") from None
+        raise ComplexResult(f"{base} ** {power}") from None
+
+
+def _float_log(value: float) -> float:
+    if value <= 0:
+        raise ComplexResult(f"log({value})")  # log 0 too: the float check decides nothing there
+    return math.log(value)
+
+
+def _float_sqrt(value: float) -> float:
+    if value < 0:
+        raise ComplexResult(f"sqrt({value})")
+    return math.sqrt(value)
+
+
+def _float_number(node: Basic) -> float:
+    if isinstance(node, Integer):
+        return float(int(node.p))
+    if isinstance(node, Float):
+        return float(node)
+    return int(node.p) / int(node.q)
+
+
+def _float_from_sympy(value: Basic) -> float:
+    number = value if isinstance(value, Basic) else Float(value, PRECISION)
+    if number.is_number and number.is_extended_real:
+        return float(number)
+    raise TypeError(f"not a real number: {value}")
+
+
+def _float_function(function):
+    def checked(*args):
+        try:
+            return function(*args)
+        except ValueError:  # outside the function's real domain
+            raise ComplexResult(function.__name__) from None
+
+    return checked
+
+
+FLOATS = Arithmetic(
+    name="float",
+    cheap=True,
+    zero=0.0,
+    one=1.0,
+    nan=math.nan,
+    add=operator.add,
+    mul=operator.mul,
+    div=operator.truediv,
+    exp=math.exp,
+    log=_float_log,
+    pow=_float_pow,
+    pow_int=lambda value, n: value**n,
+    sqrt=_float_sqrt,
+    square=lambda value: value * value,
+    total=math.fsum,
+    product=math.prod,
+    from_int=float,
+    from_float=float,
+    number=_float_number,
+    constant=float,
+    finite=math.isfinite,
+    compare=lambda a, b: (a > b) - (a < b),
+    equal=operator.eq,
+    functions={kind: _float_function(function) for kind, function in _MATH.items()},
+    to_float=lambda value: Float(value, PRECISION),
+    from_sympy=_float_from_sympy,
+)
+
+
+def _mpf_total(values) -> tuple:
+    result = fzero
+    for value in values:
+        result = mpf_add(result, value, _WP, _RN)
+    return result
+
+
+def _mpf_product(values) -> tuple:
+    result = fone
+    for value in values:
+        result = mpf_mul(result, value, _WP, _RN)
+    return result
+
+
+def _mpf_log(value: tuple) -> tuple:
+    return mpf_log(value, _WP, _RN)  # raises ComplexResult below 0; log 0 is -inf, not finite
+
+
+def _mpf_function(function):
+    def checked(*args):
+        result = function(*(_MP.make_mpf(arg) for arg in args))
+        if not isinstance(result, _MP.mpf):
+            raise ComplexResult(function.__name__)
+        return result._mpf_
+
+    return checked
+
+
+def _mpf_from_sympy(value) -> tuple:
+    number = value if isinstance(value, Basic) else Float(value, PRECISION)
+    if isinstance(number, Float):
+        return number._mpf_
+    if number.is_Rational:
+        return from_rational(int(number.p), int(number.q), _WP, _RN)
+    if number.is_number and number.is_extended_real:
+        return Float(number, PRECISION + 10)._mpf_
+    raise TypeError(f"not a real number: {value}")
+
+
+MPF = Arithmetic(
+    name="mpf",
+    cheap=False,
+    zero=fzero,
+    one=fone,
+    nan=fnan,
+    add=lambda a, b: mpf_add(a, b, _WP, _RN),
+    mul=lambda a, b: mpf_mul(a, b, _WP, _RN),
+    div=lambda a, b: mpf_div(a, b, _WP, _RN),
+    exp=lambda a: mpf_exp(a, _WP, _RN),
+    log=_mpf_log,
+    pow=lambda a, b: mpf_pow(a, b, _WP, _RN),
+    pow_int=lambda a, n: mpf_pow_int(a, n, _WP, _RN),
+    sqrt=lambda a: mpf_sqrt(a, _WP, _RN),
+    square=_square,
+    total=_mpf_total,
+    product=_mpf_product,
+    from_int=from_int,
+    from_float=from_float,
+    number=_number,
+    constant=lambda node: node._as_mpf_val(_WP),
+    finite=_finite,
+    compare=mpf_cmp,
+    equal=mpf_eq,
+    functions={kind: _mpf_function(function) for kind, function in _MPMATH.items()},
+    to_float=lambda value: Float._new(mpf_pos(value, _WP, _RN), _WP),
+    from_sympy=_mpf_from_sympy,
+)
+
+
+def floats_agree(a, b) -> bool:
+    """Two float values that match to ``FLOAT_DIGITS`` significant digits (``None``: no value)."""
+    if a is None or b is None:
+        return False
+    return abs(a - b) <= FLOAT_TOLERANCE * max(abs(a), abs(b))
+
+
+__all__ = ["FLOATS", "FLOAT_DIGITS", "FLOAT_TOLERANCE", "MPF", "Arithmetic", "floats_agree"]
