@@ -6,7 +6,7 @@ proceeds is entirely the strategy's rules.  It knows nothing about LaTeX.
 
 from __future__ import annotations
 
-from sympy import Derivative, Eq, Expr, Indexed, Sum
+from sympy import Add, Derivative, Eq, Expr, Indexed, Sum
 
 from derive.context import Context
 from derive.formulation import formulate
@@ -39,6 +39,14 @@ def _terms(total: Sum):
     return int(upper - lower + 1) if (upper - lower).is_Integer else None
 
 
+def _written_out(total: Sum) -> Expr:
+    """``total.doit()``, term by term: SymPy's ``doit`` substitutes each term with ``subs``, slowly."""
+    if len(total.limits) != 1 or _terms(total) is None:
+        return total.doit()
+    (index, lower, _), = total.limits
+    return Add(*[total.function.xreplace({index: value}) for value in range(int(lower), int(lower) + _terms(total))])
+
+
 def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr, ...]:
     """``∂E/∂z_k`` for k = 1..H with the activation written out, so only ``z`` and ``y`` remain.
 
@@ -53,7 +61,7 @@ def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr,
     # sums that do not involve the output's own index are the same for every o_m
     shared = {total: Dummy() for total in output.body.atoms(Sum) if output.index not in total.free_symbols}
     hidden_body = output.body.xreplace(shared)
-    opened = {dummy: total.doit() for total, dummy in shared.items()}
+    opened = {dummy: _written_out(total) for total, dummy in shared.items()}
     written: dict = {}  # o_m -> output.at(m).doit()
 
     def written_out(node: Indexed) -> Expr:

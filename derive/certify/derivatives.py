@@ -275,7 +275,7 @@ class _Differentiating:
             elif isinstance(node, Derivative):
                 raise _Unsupported("a derivative inside a derivative")
             else:
-                done = node.func(*[self._written(arg, env) for arg in node.args])
+                done = node.func(*[self._written(arg, env) for arg in node.args], evaluate=False)
             self._concrete[key] = done
         return done
 
