@@ -15,11 +15,10 @@ from pathlib import Path
 
 from sympy import Sum
 
-from derive import catalog, cli_check
+from derive import catalog, check_arguments
 from derive.deadline import DEFAULT_SECONDS, TimeLimit, time_limit
 from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, UnknownName, valid_pairs
-from derive.parse import ParseError, parse_expression
-from derive.syntax import user_syntax
+from derive.syntax import ParseError, user_syntax
 from derive.certify import CertificationError
 from derive.document import DETAILS
 from derive.notation import PRESETS, NotationError
@@ -107,7 +106,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="print the catalogue of activations and losses")
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
     shipped.add_argument("-o", dest="output", required=True, help="the folder to write into")
-    cli_check.add_parser(commands)
+    check_arguments.add_parser(commands)
     for command in (top, pair, shipped, commands.choices["check"]):
         command.add_argument(
             "--timeout", type=_seconds, default=argparse.SUPPRESS if command is not top else DEFAULT_SECONDS,
@@ -118,6 +117,8 @@ def parser() -> argparse.ArgumentParser:
 
 def _problem(args) -> Problem:
     """The pair from positional names and/or --activation/--loss expressions."""
+    from derive.parse import parse_expression  # local: only user-given expressions need the parser
+
     names = list(args.names)
     expected = (args.activation_expr is None) + (args.loss_expr is None)
     if len(names) != expected:
@@ -186,6 +187,8 @@ def _plan(args) -> Plan:
     if args.command == "pair":
         return _pair(args)
     if args.command == "check":
+        from derive import cli_check  # local: only check needs the claim checker
+
         return cli_check.run(args)
     if args.command == "list":
         _list()

@@ -36,7 +36,7 @@ from derive.engine import derive
 from derive.formulation import formulate
 from derive.holding import release
 from derive.parse import EXAMPLES, parse_expression
-from derive.problem import Problem
+from derive.problem import MAX_CHECK_CLASSES, Problem
 from derive.rules.base import d
 from derive.strategy import derive_gradient
 from derive.sums import SumExcept
@@ -45,7 +45,6 @@ from derive.trail import Rule, Trail
 
 PRECISION = 40                 # significant digits of every sampled value
 MAX_SAMPLED_CLASSES = 6        # symbolic H is sampled at H = 1..6
-MAX_CHECK_CLASSES = 100        # the largest --H a check accepts
 RANDOM_POINTS = 3              # random points per H and targets family (after the showcase points)
 PROOF_SECONDS = 2.0            # wall-clock budget for the symbolic proof
 MAX_EXPONENT_ARGUMENT = 10**5  # exp, sinh, cosh of anything larger is not evaluated (it would not end)

@@ -1,7 +1,7 @@
 """``derive check ACTIVATION LOSS --wrt o|z --claim EXPR``: the command, its view and its output.
 
-``add_parser(commands)`` registers the subcommand on ``derive``'s subparsers and
-``run(args)`` prints the verdict and returns the exit code:
+Its arguments are registered by :func:`derive.check_arguments.add_parser`, which
+stays cheap to import; ``run(args)`` prints the verdict and returns the exit code:
 
 * 0: the claim equals the certified derivative (a certificate says how that was shown);
 * 1: it does not (a counterexample, the certified result and, when one fits, a diagnosis);
@@ -14,7 +14,6 @@ from the same view, with each diagnosis's explanation rendered by the templates.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -27,52 +26,26 @@ import mpmath
 from sympy import Derivative, Expr, Integer, Rational, Sum, Symbol
 from sympy.printing.str import StrPrinter
 
-from derive import catalog
 from derive.catalog import UndefinedPair, UnknownName
 from derive.certify import CertificationError
-from derive.claims import MAX_CHECK_CLASSES, PRECISION, ClaimError, Outcome, check, read_claim, reference
+from derive.claims import PRECISION, ClaimError, Outcome, check, read_claim, reference
 from derive.diagnose import FAMILIES, Diagnosis, Mistake, TOLERANCE
 from derive.holding import release
 from derive.latex import to_latex
 from derive.notation import Notation
 from derive.parse import EXAMPLES, ParseError
-from derive.problem import TARGET_KINDS, Problem, ProblemError
+from derive.problem import Problem, ProblemError
 from derive.render import environment
 from derive.strategy import StepLimitError
 from derive.symbols import FREE_INDEX, INPUT, LOSS_NAME, OUTPUT, TARGET
 from derive.trail import Rule, Trail
 
-FORMATS = ("text", "md", "tex", "json")
 TEMPLATE_SUFFIX = {"text": "txt", "md": "md", "tex": "tex"}
 NOTATION = Notation(output="o", input="z")  # the names a claim is typed in
 BAD_INPUT = (ParseError, ClaimError, UnknownName, UndefinedPair, ProblemError)
 
 
-# -- the command line --------------------------------------------------------------------------
-
-def _classes(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_CHECK_CLASSES:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CHECK_CLASSES}, got {value}")
-    return value
-
-
-def add_parser(commands) -> argparse.ArgumentParser:
-    """Register ``check`` on the subparsers object of ``derive``'s parser."""
-    check_cmd = commands.add_parser("check", help="check a claimed gradient and explain the mistake")
-    check_cmd.add_argument("activation", metavar="ACTIVATION", help=f"one of {', '.join(catalog.ACTIVATIONS)}")
-    check_cmd.add_argument("loss", metavar="LOSS", help=f"one of {', '.join(catalog.LOSSES)}")
-    check_cmd.add_argument("--wrt", choices=("z", "o"), default="z", help="the claim is dE/dz_k (default) or dE/do_k")
-    check_cmd.add_argument("--claim", required=True, help="the claimed derivative, e.g. 'o[k] - y[k]' "
-                                                          "(write --claim=EXPR when it starts with a minus)")
-    check_cmd.add_argument("--H", dest="classes", type=_classes, default=None, help="a concrete number of classes")
-    check_cmd.add_argument("--targets", choices=TARGET_KINDS, default=None, help="what the targets satisfy (default: the loss's own)")
-    check_cmd.add_argument("--format", dest="format", choices=FORMATS, default="text", help="text (default), md, tex or json")
-    return check_cmd
-
+# -- the command -------------------------------------------------------------------------------
 
 def run(args) -> int:
     """Judge the claim, print the verdict to stdout, return the exit code."""

@@ -132,9 +132,14 @@ def decimal(value: Basic, places: int = 4) -> str:
 class Formatter:
     def __init__(self, notation: Notation):
         self.notation = notation
+        self._printed: dict[Basic, str] = {}  # a step's "after" is the next step's "before": print it once
 
     def tex(self, expr: Basic, marks=None) -> str:
-        return to_latex(expr, self.notation, marks) if marks else to_latex(expr, self.notation)
+        if marks:
+            return to_latex(expr, self.notation, marks)
+        if expr not in self._printed:
+            self._printed[expr] = to_latex(expr, self.notation)
+        return self._printed[expr]
 
     def step(self, step: Step, number: str, lhs: str) -> StepView:
         def targets(mark: Mark) -> tuple[str, ...]:

@@ -59,6 +59,7 @@ from sympy.core.power import Pow
 
 from derive.deadline import budget
 from derive.symbols import CLASSES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
+from derive.syntax import ParseError
 
 __all__ = [
     "ParseError", "parse_expression", "ROLES", "ELEMENTWISE_INPUT", "EXAMPLES",
@@ -82,10 +83,6 @@ _BASES = {"o": OUTPUT, "y": TARGET, "z": INPUT}
 _NUMBER_BOUND = 10**MAX_NUMBER_DIGITS
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 _SNIPPET_CHARS = 40
-
-
-class ParseError(ValueError):
-    """User text that is not an expression of the requested kind.  The message is one line."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
+
+from jinja2 import Environment
 
 from derive import render
 from derive.certify import CHECK_CLASSES, certify
@@ -24,7 +27,6 @@ from derive.example import example_if_defined
 from derive.files import write_all
 from derive.notation import PRESETS, Notation, NotationError
 from derive.problem import Problem
-from derive.serialize import trail_to_json
 from derive.trail import Trail
 
 FORMATS = ("md", "tex", "tex-fragment", "beamer", "json", "pdf")
@@ -63,20 +65,33 @@ class Derivation:
         return tuple(h for h in CHECK_CLASSES if h >= self.trail.min_classes)
 
     def view(self) -> DocumentView:
+        """What the templates see: the same for every format, so it is computed once."""
+        return self._view
+
+    @cached_property
+    def _view(self) -> DocumentView:
         return document_view(
             self.trail, self.notation, example_if_defined(self.trail), self.checked_at(), self.problem.slug,
             self.problem.name, self.detail,
         )
 
+    @cached_property
+    def _environment(self) -> Environment:
+        """One Jinja environment for all of this derivation's documents, so shared templates compile once."""
+        return render.environment(self.templates)
+
     def document(self, fmt: str, templates: Path | None = None) -> str | bytes:
         """The document in ``fmt``: text for every format but ``pdf``, which is bytes."""
         if fmt == "json":
+            from derive.serialize import trail_to_json  # local: only JSON needs it
+
             return json.dumps(trail_to_json(self.trail, self.notation), indent=2, ensure_ascii=False) + "\n"
         if fmt == "pdf":
             return build_pdf(self.document("tex", templates))
         if fmt not in render.TEXT_FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-        return render.render(render.environment(templates or self.templates), fmt, self.view())
+        env = self._environment if templates is None else render.environment(templates)
+        return render.render(env, fmt, self.view())
 
     def markdown(self) -> str:
         return self.document("md")

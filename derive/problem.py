@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sympy import Expr
 
 MAX_CLASSES = 5000
+MAX_CHECK_CLASSES = 100  # the largest H ``derive check`` accepts: it samples every class exactly
 TARGET_KINDS = ("one-hot", "distribution", "any")
 REDUCTIONS = ("sum", "mean")
 MAX_NAME = 80

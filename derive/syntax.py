@@ -1,7 +1,9 @@
 """Expressions printed in the user-expression syntax (``exp(z[i])/sum(exp(z[j]), j)``).
 
 This is what ``derive list`` shows, so that a catalogue formula can be copied,
-edited and passed back with ``--activation`` or ``--loss``.
+edited and passed back with ``--activation`` or ``--loss``.  Reading that syntax
+is :mod:`derive.parse`'s job; its error lives here so that the command line can
+name it without loading the parser.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from sympy import Basic
 from sympy.printing.str import StrPrinter
 
 from derive.symbols import CLASSES
+
+
+class ParseError(ValueError):
+    """User text that is not an expression of the requested kind.  The message is one line."""
 
 
 class _UserSyntaxPrinter(StrPrinter):

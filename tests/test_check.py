@@ -1,6 +1,6 @@
 """``derive check``: verdicts, counterexamples, diagnoses and the rendered reports.
 
-The command is exercised through ``derive.cli_check.add_parser`` on a parser of
+The command is exercised through ``derive.check_arguments.add_parser`` on a parser of
 our own (so nothing here depends on ``derive/__main__.py``) and through
 ``claims``/``diagnose`` directly.  Every diagnosis is tested on at least two
 activation/loss pairs.
@@ -20,7 +20,8 @@ from derive.certify import CertificationError, certify
 from derive.claims import (
     ClaimError, Reference, check, diagonal_entry, read_claim, reference, sample_points, symbolic_proof,
 )
-from derive.cli_check import add_parser, run
+from derive.check_arguments import add_parser
+from derive.cli_check import run
 from derive.diagnose import FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
 from derive.problem import Problem
