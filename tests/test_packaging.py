@@ -94,7 +94,7 @@ def test_wheel_contents(wheel: Path):
     templates = [n for n in names if n.startswith("derive/templates/") and not n.endswith("/")]
     assert templates, f"no files under derive/templates/ in the wheel: {names}"
     assert not [n for n in names if n.startswith(("tests/", "output/", "templates/"))], names
-    assert "derive = derive.__main__:main" in entry_points.replace("  ", " "), entry_points
+    assert "derive = derive.__main__:command" in entry_points.replace("  ", " "), entry_points
 
 
 def test_venv_imports_the_wheel_not_the_checkout(venv_bin: Path, tmp_path: Path):

@@ -24,7 +24,6 @@ from mpmath.libmp import (
     ComplexResult,
     fnan,
     fone,
-    from_float,
     from_int,
     from_rational,
     fzero,
@@ -94,14 +93,13 @@ class Arithmetic:
     total: Callable  # the sum of an iterable of numbers
     product: Callable  # the product of an iterable of numbers
     from_int: Callable
-    from_float: Callable
     number: Callable  # a SymPy Integer, Rational or Float
     constant: Callable  # a SymPy NumberSymbol (pi, E)
     finite: Callable
     compare: Callable  # -1, 0 or 1
     equal: Callable
     functions: dict  # SymPy function class -> the function on numbers
-    to_float: Callable  # a number as a SymPy Float (for ``evalf`` on what has no compiled form)
+    to_sympy: Callable  # a number as a SymPy Float (for ``evalf`` on what has no compiled form)
     from_sympy: Callable  # a SymPy real number, or raises TypeError
 
 
@@ -169,14 +167,13 @@ FLOATS = Arithmetic(
     total=math.fsum,
     product=math.prod,
     from_int=float,
-    from_float=float,
     number=_float_number,
     constant=float,
     finite=math.isfinite,
     compare=lambda a, b: (a > b) - (a < b),
     equal=operator.eq,
     functions={kind: _float_function(function) for kind, function in _MATH.items()},
-    to_float=lambda value: Float(value, PRECISION),
+    to_sympy=lambda value: Float(value, PRECISION),
     from_sympy=_float_from_sympy,
 )
 
@@ -238,14 +235,13 @@ MPF = Arithmetic(
     total=_mpf_total,
     product=_mpf_product,
     from_int=from_int,
-    from_float=from_float,
     number=_number,
     constant=lambda node: node._as_mpf_val(_WP),
     finite=_finite,
     compare=mpf_cmp,
     equal=mpf_eq,
     functions={kind: _mpf_function(function) for kind, function in _MPMATH.items()},
-    to_float=lambda value: Float._new(mpf_pos(value, _WP, _RN), _WP),
+    to_sympy=lambda value: Float._new(mpf_pos(value, _WP, _RN), _WP),
     from_sympy=_mpf_from_sympy,
 )
 

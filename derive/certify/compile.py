@@ -307,7 +307,7 @@ class _Compiling:
         numbers = self.arithmetic
         try:
             if node.args:
-                node = node.func(*[numbers.to_float(self._ev(arg, env, st)) for arg in node.args])
+                node = node.func(*[numbers.to_sympy(self._ev(arg, env, st)) for arg in node.args])
             number = node.evalf(PRECISION + 10)
         except (TypeError, ValueError, AttributeError, NotImplementedError) as error:
             raise _Unsupported(str(error)) from None

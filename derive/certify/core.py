@@ -183,7 +183,11 @@ def _shown(value) -> str:
 def certify(trail: Trail, seed: int = 20261123) -> Trail:
     """Return ``trail`` with every step marked certified, or raise ``CertificationError``."""
     certifier = Certifier(trail, seed)
-    certifier.chain()
-    steps = tuple(certifier.step(step) for step in trail.steps)
-    certifier.result()
+    try:
+        certifier.chain()
+        steps = tuple(certifier.step(step) for step in trail.steps)
+        certifier.result()
+    finally:
+        certifier.floats.release()
+        certifier.evaluator.release()
     return replace(trail, steps=steps)

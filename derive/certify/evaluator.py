@@ -71,6 +71,12 @@ class Evaluator(_Compiling, _Differentiating):
         self.memory = memory if memory is not None and cache else SymbolicMemory()
         self._forget()
 
+    def release(self) -> None:
+        """Forget everything now.  The compiled closures refer back to the evaluator, a cycle that
+        would otherwise hold their memory until Python's cycle collector runs."""
+        self.memory = SymbolicMemory()
+        self._forget()
+
     def _forget(self) -> None:
         if not self.cache:
             self.memory = SymbolicMemory()
