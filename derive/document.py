@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 
 from sympy import Basic, Derivative, Eq, Sum, Symbol
 
+from derive.certify import AGREEMENT, FLOAT_DIGITS, PRECISION
 from derive.holding import release
 from derive.example import WorkedExample
 from derive.figure import Figure, network_figure
@@ -97,6 +98,15 @@ class VerdictView:
 
 
 @dataclass(frozen=True)
+class PrecisionView:
+    """How closely the certifier required the two sides of a step to agree."""
+
+    float_digits: int = FLOAT_DIGITS  # in machine floats, which decide when they agree
+    digits: int = PRECISION  # the arithmetic a point is computed in again when floats do not agree
+    agreement: int = AGREEMENT  # the significant digits that arithmetic requires
+
+
+@dataclass(frozen=True)
 class DocumentView:
     name: str | None  # a user's name for the document
     activation: str
@@ -122,6 +132,7 @@ class DocumentView:
     symbols: Symbols | None = None
     figure: Figure | None = None
     omitted: tuple[str, ...] = ()  # numbers of the trail's steps this detail level leaves out
+    precision: PrecisionView = PrecisionView()
 
 
 def decimal(value: Basic, places: int = 4) -> str:

@@ -20,10 +20,12 @@ from types import MappingProxyType
 from sympy import Add, Basic, Eq, KroneckerDelta, Piecewise, Pow, S, Sum, exp, log, sympify
 from sympy.printing.latex import LatexPrinter, greek_letters_set, latex_escape, tex_greek_dictionary
 
-from derive.latex_order import is_plain, is_short, is_unevaluated, split_product
+from derive.latex_order import indexed_family, is_plain, is_short, is_unevaluated, split_product
 from derive.notation import Notation
 from derive.sums import SumExcept
 from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
+
+LONG_SUM = 6  # a sum written out term by term with more terms than this is shown elided
 
 # canonical name -> Notation field holding its display name
 _INDEXED_ROLES = MappingProxyType({
@@ -71,6 +73,11 @@ def _negated(tex: str) -> str:
     return "- " + tex[1:].lstrip() if tex.startswith("-") else tex
 
 
+def _joined(tex: str) -> str:
+    """A term after the first: ``+ x``, or ``- x`` when it carries its own minus."""
+    return "- " + tex[1:].lstrip() if tex.startswith("-") else "+ " + tex
+
+
 class WhiteboardPrinter(LatexPrinter):
     """A ``LatexPrinter`` that writes derivations in the form a person writes them."""
 
@@ -111,15 +118,17 @@ class WhiteboardPrinter(LatexPrinter):
         return mantissa if not power else r"%s \cdot 10^{%d}" % (mantissa, int(power))
 
     def _print_Add(self, expr, order=None):
+        family = indexed_family(expr.args) if len(expr.args) > LONG_SUM else None
+        if family is not None:  # a sum written out: its first two terms, \cdots, its last
+            texs = [self._print(term) for term in (family[0], family[1], family[-1])]
+            dots = r"- \cdots" if texs[1].startswith("-") else r"+ \cdots"
+            return " ".join([_negated(texs[0]), _joined(texs[1]), dots, _joined(texs[2])])
         keep = is_unevaluated(expr)
         terms = expr.args if keep else expr.as_ordered_terms()
         texs = [_paren(self._print(t)) if isinstance(t, Add) else self._print(t) for t in terms]
         if not keep and texs[0].startswith("-"):  # a person starts with a positive term
             texs = [t for t in texs if not t.startswith("-")] + [t for t in texs if t.startswith("-")]
-        out = _negated(texs[0])
-        for tex in texs[1:]:
-            out += " - " + tex[1:].lstrip() if tex.startswith("-") else " + " + tex
-        return out
+        return " ".join([_negated(texs[0]), *(_joined(tex) for tex in texs[1:])])
 
     def _print_Mul(self, expr):
         if is_unevaluated(expr):

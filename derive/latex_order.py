@@ -11,14 +11,15 @@ they replaced stood, after the fraction.  Every key is built from
 ``default_sort_key``, so the order never depends on ``PYTHONHASHSEED``.
 
 A product or sum built with ``evaluate=False`` keeps the order the engine gave
-it; :func:`is_unevaluated` tells the two apart.
+it; :func:`is_unevaluated` tells the two apart.  A sum written out term by term
+(``e^{Z_1} + e^{Z_2} + \\cdots``) is ordered by its index: :func:`indexed_family`.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-from sympy import Add, Derivative, Idx, Indexed, Mul, Piecewise, Pow, Sum, UnevaluatedExpr, default_sort_key
+from sympy import Add, Derivative, Idx, Indexed, Mul, Piecewise, Pow, Sum, Symbol, UnevaluatedExpr, default_sort_key
 
 from derive.sums import SumExcept
 from derive.symbols import INPUT, OUTPUT, TARGET
@@ -26,6 +27,36 @@ from derive.symbols import INPUT, OUTPUT, TARGET
 # rank of a plain indexed factor by its canonical base name: y before o before z
 _BASE_RANK = MappingProxyType({TARGET.label.name: 1, OUTPUT.label.name: 2, INPUT.label.name: 3})
 _OTHER_PLAIN, _BRACKETED, _APPLIED, _SUMS, _DERIVATIVES = 4, 5, 6, 7, 8
+_SLOT = Symbol("slot", integer=True)  # stands for the index a written-out sum runs over
+
+
+def indexed_family(terms) -> list | None:
+    """The terms in index order, when they are one term written out for consecutive indices.
+
+    ``e^{Z_{10}}, e^{Z_{9}}, e^{Z_{11}}`` qualify: each term holds exactly one
+    integer index, and with a placeholder in its place all terms are the same.
+    ``None`` for anything else (different shapes, two indices, a gap).
+    """
+    shape, keyed = None, []
+    for term in terms:
+        nodes = term.atoms(Indexed)
+        values = {index for node in nodes for index in node.indices if index.is_Integer}
+        if len(values) != 1:
+            return None
+        (value,) = values
+        generic = term.xreplace({
+            node: Indexed(node.base, *[_SLOT if index == value else index for index in node.indices]) for node in nodes
+        })
+        if shape is None:
+            shape = generic
+        elif generic != shape:
+            return None
+        keyed.append((int(value), term))
+    keyed.sort(key=lambda pair: pair[0])
+    first = keyed[0][0]
+    if [value for value, _ in keyed] != list(range(first, first + len(keyed))):
+        return None
+    return [term for _, term in keyed]
 
 
 def is_plain(expr) -> bool:

@@ -27,6 +27,7 @@ PAIRS = {
     "flagship": Problem(),
     "flagship-H3": Problem(classes=3),
     "flagship-H8": Problem(classes=8),
+    "flagship-H40": Problem(classes=40),
     "sigmoid-bce": Problem("sigmoid", "binary-cross-entropy"),
     "softmax-squares": Problem("softmax", "sum-of-squares"),
     "softplus-poisson": Problem("softplus", "poisson"),
@@ -67,7 +68,7 @@ def wrap_fragment(fragment: str) -> str:
     ])
 
 
-@pytest.mark.parametrize("name", ["flagship", "flagship-H8", "sigmoid-bce", "softmax-squares", "softplus-poisson"])
+@pytest.mark.parametrize("name", ["flagship", "flagship-H8", "flagship-H40", "sigmoid-bce", "softmax-squares", "softplus-poisson"])
 @pytest.mark.parametrize("fmt", ["tex", "beamer", "tex-fragment"])
 def test_latex_formats_compile_without_overfull_boxes(fmt, name, trails, tmp_path):
     require_tool("pdflatex")
@@ -130,6 +131,21 @@ def test_every_markdown_formula_parses_in_katex_strict(name, detail, trails):
     assert not [tex for tex, display in formulas if r"\tag" in tex and not display], "\\tag only in display maths"
     for macro in (r"\operatorname", r"\label", r"\eqref", r"\ref{", r"\begin{equation"):
         assert macro not in text, macro
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex"])
+def test_long_sums_and_long_lists_are_elided(fmt, trails):
+    """At H = 40 the softmax's denominator and the worked example's 40 values are shown
+    as their first terms, dots and the last, never in full."""
+    text = derivation(trails, "flagship-H40").document(fmt)
+    assert r"e^{Z_{1}} + e^{Z_{2}} + \cdots + e^{Z_{40}}" in text
+    assert r"e^{Z_{3}} +" not in text, "the written-out sum is elided"
+    assert text.count(r"$\ldots$") >= 3, "outputs, targets and derivatives are elided"
+    written = re.compile(r"e\^\{Z_\{\d+\}\}")  # a term of the softmax's sum, written out
+    assert max(len(written.findall(line)) for line in text.splitlines()) <= 4, "no formula holds a long sum in full"
+    if fmt == "md":
+        formulas = markdown_formulas(text)
+        assert katex_errors(formulas) == []
 
 
 def test_steps_are_tagged_with_their_number_and_referred_to_as_such(trails):

@@ -186,6 +186,18 @@ DEFAULT_CASES = [
         r"\frac{y_{i}}{O_{i}} O_{i} \left(\delta_{ik} - O_{k}\right)", "held-jacobian"),
     row(-y[i] * UnevaluatedExpr(1 / o[i]) * Derivative(o[i], z[k]),
         r"- y_{i} \frac{1}{O_{i}} \frac{\partial O_{i}}{\partial Z_{k}}", "held-before-derivative"),
+    # a sum written out term by term: its first two terms, \cdots, its last, in index order
+    pytest.param(Add(*[exp(z[m]) for m in range(1, 1001)]), r"e^{Z_{1}} + e^{Z_{2}} + \cdots + e^{Z_{1000}}", id="long-sum"),
+    pytest.param(exp(z[1]) / Add(*[exp(z[m]) for m in range(1, 13)]) - y[1],
+                 r"\frac{e^{Z_{1}}}{e^{Z_{1}} + e^{Z_{2}} + \cdots + e^{Z_{12}}} - y_{1}", id="long-softmax-component"),
+    pytest.param(-Add(*[y[m] for m in range(3, 11)]), r"- y_{3} - y_{4} - \cdots - y_{10}", id="long-negative-sum"),
+    pytest.param(Add(*[y[m] * log(o[m]) for m in range(1, 8)]), r"y_{1} \ln O_{1} + y_{2} \ln O_{2} + \cdots + y_{7} \ln O_{7}",
+                 id="long-sum-of-products"),
+    pytest.param(Add(*[y[m] for m in range(1, 7)]), r"y_{1} + y_{2} + y_{3} + y_{4} + y_{5} + y_{6}", id="six-terms-whole"),
+    pytest.param(Add(*[y[m] for m in (1, 2, 3, 5, 6, 7, 8)]), r"y_{1} + y_{2} + y_{3} + y_{5} + y_{6} + y_{7} + y_{8}",
+                 id="a-gap-is-not-elided"),
+    pytest.param(Add(*[y[m] for m in range(1, 7)]) + o[1], r"O_{1} + y_{1} + y_{2} + y_{3} + y_{4} + y_{5} + y_{6}",
+                 id="different-terms-are-not-elided"),
 ]
 
 SEED001 = Notation(output="o", target="t", input="z", free_index="j", inner_index="k")

@@ -49,11 +49,14 @@ is what it always was, at the same H, index patterns and random points:
 
 from derive.certify.core import CHECK_CLASSES, POINTS, REFERENCE_CLASSES, CertificationError, Certifier, certify
 from derive.certify.evaluator import Evaluator
-from derive.certify.numbers import PRECISION, TOLERANCE, _agree_numbers, _mpf_of
+from derive.certify.arithmetic import FLOAT_DIGITS
+from derive.certify.numbers import AGREEMENT, PRECISION, TOLERANCE, _agree_numbers, _mpf_of
 from derive.certify.points import MAX_INDEX_PATTERNS, World, _random_values, target_total
 from derive.certify.reference import ReferenceEvaluator
 
 __all__ = [
+    "AGREEMENT",
+    "FLOAT_DIGITS",
     "CHECK_CLASSES",
     "MAX_INDEX_PATTERNS",
     "POINTS",

@@ -39,37 +39,15 @@ from mpmath.libmp import (
     mpf_pow_int,
     mpf_sqrt,
 )
-from sympy import (
-    Abs,
-    Basic,
-    Float,
-    Integer,
-    acos,
-    acosh,
-    asin,
-    asinh,
-    atan,
-    atanh,
-    cos,
-    cosh,
-    erf,
-    erfc,
-    sin,
-    sinh,
-    tan,
-    tanh,
-)
+from sympy import Abs, Basic, Float, Integer
 
 from derive.certify.numbers import _MP, _MPMATH, _RN, _WP, PRECISION, _finite, _number, _square
 
 FLOAT_DIGITS = 12  # two float values agree when they match to this many significant digits
 FLOAT_TOLERANCE = 10.0**-FLOAT_DIGITS
 
-_MATH = {
-    tanh: math.tanh, sinh: math.sinh, cosh: math.cosh, sin: math.sin, cos: math.cos, tan: math.tan,
-    atanh: math.atanh, asinh: math.asinh, acosh: math.acosh, atan: math.atan, asin: math.asin,
-    acos: math.acos, erf: math.erf, erfc: math.erfc, Abs: abs,
-}
+# the same functions as mpmath's, from the math module (which names them alike)
+_MATH = {kind: abs if kind is Abs else getattr(math, kind.__name__) for kind in _MPMATH}
 
 
 @dataclass(frozen=True)

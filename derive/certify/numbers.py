@@ -40,7 +40,8 @@ from sympy import (
 )
 
 PRECISION = 50
-TOLERANCE = Float(10) ** -(PRECISION - 12)
+AGREEMENT = PRECISION - 12  # significant digits two 50-digit values must share
+TOLERANCE = Float(10) ** -AGREEMENT
 
 _BITS = dps_to_prec(PRECISION)  # 169 bits: the precision of SymPy's Float(x, 50)
 _WP = _BITS + 24  # working precision, with guard bits
