@@ -55,7 +55,7 @@ class Arithmetic:
     """What a number is, and the operations on it, for one kind of number."""
 
     name: str
-    cheap: bool  # whether computing exp or ln costs less than remembering the value
+    cheap: bool  # whether computing exp, ln or a derivative's plan again costs less than remembering the value
     zero: Any
     one: Any
     nan: Any

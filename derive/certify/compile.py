@@ -164,7 +164,7 @@ class _Compiling:
         return self._elementary(node, lambda env, st: log_(of(env, st)))
 
     def _elementary(self, node: Basic, compute):
-        """``exp``, ``ln``: remembered at each point when a value costs more than looking it up (mpf)."""
+        """``exp``, ``ln``: remembered at each point only when a value costs more than looking it up (mpf)."""
         return compute if self.arithmetic.cheap else self._memoized(node, compute)
 
     def _compile_symbol(self, node: Symbol):
@@ -247,7 +247,8 @@ class _Compiling:
                 plan = plans[key] = self._plan(function, variable, keep, env, st.classes)
             return plan(st)
 
-        return self._memoized(node, derivative)
+        # a plan remembers its own rates at each point; in floats looking the value up costs more
+        return derivative if self.arithmetic.cheap else self._memoized(node, derivative)
 
     def _index_getter(self, index: Basic):
         """``env -> int``: the value of an index expression."""

@@ -42,10 +42,10 @@ class _RandomValues(Mapping):
     """The leaf values of one random point, drawn exactly as before; each number is made on first use."""
 
     def __init__(self, classes: int, total, placeholders: list[Symbol], rng: random.Random):
-        uniform = rng.uniform
+        uniform, draw = rng.uniform, rng.random  # uniform(a, b) is a + (b - a) * random(): the same draws, inlined
         self.classes = classes
-        self._inputs = [uniform(-2, 2) for _ in range(classes)]
-        self._weights = [uniform(0.05, 1) for _ in range(classes)]
+        self._inputs = [-2 + 4 * draw() for _ in range(classes)]
+        self._weights = [0.05 + (1 - 0.05) * draw() for _ in range(classes)]
         self._total = total  # None (targets are the weights) or an mpf the targets are scaled to sum to
         self._scale = None
         self._placeholders = {symbol: from_float(uniform(0.2, 0.9)) for symbol in placeholders}
