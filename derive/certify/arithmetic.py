@@ -25,7 +25,6 @@ from mpmath.libmp import (
     fnan,
     fone,
     from_int,
-    from_rational,
     fzero,
     mpf_add,
     mpf_cmp,
@@ -41,7 +40,7 @@ from mpmath.libmp import (
 )
 from sympy import Abs, Basic, Float, Integer
 
-from derive.certify.numbers import _MP, _MPMATH, _RN, _WP, PRECISION, _finite, _number, _square
+from derive.certify.numbers import _MP, _MPMATH, _RN, _UNSUPPORTED, _WP, PRECISION, _finite, _mpf_of, _number, _square
 
 FLOAT_DIGITS = 12  # two float values agree when they match to this many significant digits
 FLOAT_TOLERANCE = 10.0**-FLOAT_DIGITS
@@ -185,14 +184,10 @@ def _mpf_function(function):
 
 
 def _mpf_from_sympy(value) -> tuple:
-    number = value if isinstance(value, Basic) else Float(value, PRECISION)
-    if isinstance(number, Float):
-        return number._mpf_
-    if number.is_Rational:
-        return from_rational(int(number.p), int(number.q), _WP, _RN)
-    if number.is_number and number.is_extended_real:
-        return Float(number, PRECISION + 10)._mpf_
-    raise TypeError(f"not a real number: {value}")
+    number = _mpf_of(value)
+    if number is _UNSUPPORTED:
+        raise TypeError(f"not a real number: {value}")
+    return number
 
 
 MPF = Arithmetic(
