@@ -67,7 +67,7 @@ class Certifier:
         Both are computed in machine floats first; when they agree to
         ``FLOAT_DIGITS`` significant digits, that decides.  Otherwise (values that
         differ, or that floats cannot compute) the same point is computed again at
-        193 bits, and that decides, to ``PRECISION - 12`` digits.
+        193 bits, and that decides, to ``AGREEMENT`` (38) digits.
         """
         fast = self.floats.number
         if floats_agree(fast(left, world), fast(right, world)):
