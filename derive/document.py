@@ -136,8 +136,16 @@ class DocumentView:
 
 
 def decimal(value: Basic, places: int = 4) -> str:
-    text = f"{float(value):.{places}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """``value`` to ``places`` decimals; a value below 0.01 that would round to 0 keeps two
+    significant digits instead (``2.1 \\times 10^{-6}``), so a small output never reads as 0."""
+    number = float(value)
+    text = f"{number:.{places}f}".rstrip("0").rstrip(".")
+    if text in ("-0", "", "0"):
+        if number == 0 or abs(number) >= 0.01:
+            return "0"
+        mantissa, exponent = f"{number:.1e}".split("e")
+        return rf"{mantissa.rstrip('0').rstrip('.')} \times 10^{{{int(exponent)}}}"
+    return text
 
 
 class Formatter:

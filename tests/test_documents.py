@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from derive.__main__ import main
+from derive.document import decimal
 from derive.serialize import trail_from_json, trail_to_json
 from tooling import compile_latex, katex_errors, markdown_formulas, overfull_boxes
 
@@ -88,3 +89,21 @@ def test_every_document_writes_maths_the_way_a_person_does(path):
     if path.name.startswith("index"):
         return
     assert r"\boxed" in text and r"\frac{\partial" in text
+
+
+@pytest.mark.parametrize(
+    "value, places, shown",
+    [
+        (0, 2, "0"),
+        (0.5, 2, "0.5"),
+        (0.125, 2, "0.12"),
+        (1, 0, "1"),
+        (-0.99999, 4, "-1"),
+        (0.004, 2, r"4 \times 10^{-3}"),  # would round to 0: two significant digits instead
+        (2.13e-6, 2, r"2.1 \times 10^{-6}"),
+        (-3.3e-5, 4, r"-3.3 \times 10^{-5}"),
+        (0.4, 0, "0"),  # not small: rounded as asked
+    ],
+)
+def test_a_small_value_never_reads_as_zero(value, places, shown):
+    assert decimal(value, places) == shown

@@ -141,6 +141,7 @@ def test_long_sums_and_long_lists_are_elided(fmt, trails):
     assert r"e^{Z_{1}} + e^{Z_{2}} + \cdots + e^{Z_{40}}" in text
     assert r"e^{Z_{3}} +" not in text, "the written-out sum is elided"
     assert text.count(r"$\ldots$") >= 3, "outputs, targets and derivatives are elided"
+    assert r"\times 10^{-3}" in text, "outputs below 0.01 keep two significant digits"
     written = re.compile(r"e\^\{Z_\{\d+\}\}")  # a term of the softmax's sum, written out
     assert max(len(written.findall(line)) for line in text.splitlines()) <= 4, "no formula holds a long sum in full"
     if fmt == "md":
