@@ -11,6 +11,7 @@ from derive.symbols import CLASSES
 
 _FORWARD = 8  # derivatives through at most this many intermediates are taken forwards, the rest backwards
 _PLAIN = Dummy().assumptions0  # assumptions of a symbol about which nothing is known
+_MISSING = object()
 
 
 class _Tape:
@@ -97,16 +98,29 @@ class _Differentiating:
         """``∂ owner / ∂ leaf`` forwards: the partial by ``leaf`` itself, and through each intermediate
         of ``body`` (its partial times the intermediate's own rate).  ``None`` when it is identically 0."""
         key = (owner, leaf, keep, classes)
-        if key in self._rates:
-            return self._rates[key]
+        rate = self._rates.get(key, _MISSING)
+        if rate is not _MISSING:
+            return rate
         direct = self._fn(self._partial(classes, owner, body, leaf)) if leaf in self._shape(body)[0] else None
         through = []
-        for child in self._inner(body, keep):
-            rate = self._rate(child, self._body(child, classes), leaf, keep, classes)
+        for child, child_body, partial in self._links(owner, body, keep, classes):
+            rate = self._rate(child, child_body, leaf, keep, classes)
             if rate is not None:
-                through.append((self._fn(self._partial(classes, owner, body, child)), rate))
+                through.append((partial, rate))
         rate = self._rates[key] = _Rate(direct, tuple(through), self.arithmetic) if direct is not None or through else None
         return rate
+
+    def _links(self, owner, body: Basic, keep, classes: int) -> list:
+        """The intermediates ``body`` is made of, each with what it stands for and ``∂ owner / ∂ it``
+        compiled: the same whatever leaf a rate is wanted for, so worked out once per owner."""
+        key = (owner, keep, classes)
+        links = self._linked.get(key)
+        if links is None:
+            links = self._linked[key] = [
+                (child, self._body(child, classes), self._fn(self._partial(classes, owner, body, child)))
+                for child in self._inner(body, keep)
+            ]
+        return links
 
     def _sweep(self, tape: _Tape, classes: int):
         """``point -> [∂f/∂u for every intermediate u of the tape]`` (reverse accumulation)."""

@@ -90,6 +90,7 @@ class Evaluator(_Compiling, _Differentiating):
         self._compiled: dict = {}  # id(node) -> (node, its closure)
         self._slots: dict = {}  # defined quantity (o, e) -> a number standing for it in per-point keys
         self._rates: dict = {}  # (owner, leaf, kept base, H) -> its _Rate (None: identically 0)
+        self._linked: dict = {}  # (owner, kept base, H) -> its intermediates, their bodies, its partials by them
         self._sweeps: dict = {}  # _Tape -> point -> the adjoints of its intermediates
 
     # -- public ------------------------------------------------------------------------------
