@@ -41,10 +41,11 @@ def _terms(total: Sum):
 
 def _written_out(total: Sum) -> Expr:
     """``total.doit()``, term by term: SymPy's ``doit`` substitutes each term with ``subs``, slowly."""
-    if len(total.limits) != 1 or _terms(total) is None:
+    count = _terms(total)
+    if count is None:
         return total.doit()
     (index, lower, _), = total.limits
-    return Add(*[total.function.xreplace({index: value}) for value in range(int(lower), int(lower) + _terms(total))])
+    return Add(*[total.function.xreplace({index: value}) for value in range(int(lower), int(lower) + count)])
 
 
 def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr, ...]:

@@ -52,7 +52,7 @@ def json_text(data: dict[str, Any]) -> str:
     list ``dump_all`` made; any other goes through ``json.dumps``.
     """
     gradient = data.get("gradient")
-    if not gradient or list(data)[-1] != "gradient":
+    if not gradient or len(data) == 1 or list(data)[-1] != "gradient":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     head = json.dumps({key: value for key, value in data.items() if key != "gradient"}, indent=2, ensure_ascii=False)
     pieces = [head[: -len("\n}")], ',\n  "gradient": [']

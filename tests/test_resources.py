@@ -28,6 +28,7 @@ TABLES = [
     {"a": True, "gradient": ["only one"]},
     {"nested": {"gradient": ["x"]}, "gradient": ["Add(Symbol('x'), Integer(1))", "Mul(Integer(2), Symbol('y'))"]},
     {"no": "gradient"},
+    {"gradient": ["the only key"]},
 ]
 
 

@@ -29,7 +29,7 @@ from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
 from derive.certify.fast_path import _free_indices, _State, _Unsupported
 from derive.certify.points import leaf_token
-from derive.certify.numbers import _MPMATH, _UNSUPPORTED, PRECISION
+from derive.certify.numbers import _UNSUPPORTED, PRECISION
 from derive.sums import SumExcept
 from derive.symbols import CLASSES
 
@@ -114,8 +114,10 @@ class _Compiling:
             return lambda env, st: self._delta(node, env, st)
         if isinstance(node, Piecewise):
             return lambda env, st: self._piecewise(node, env, st)
-        if any(c in _MPMATH for c in type(node).__mro__):
-            return self._memoized(node, lambda env, st: self._function(node, env, st))
+        function = next((self.arithmetic.functions[c] for c in type(node).__mro__ if c in self.arithmetic.functions), None)
+        if function is not None:  # tanh, erf ...: the arithmetic's own implementation
+            args = [self._fn(arg) for arg in node.args]
+            return self._elementary(node, lambda env, st: function(*[arg(env, st) for arg in args]))
         return self._memoized(node, lambda env, st: self._other(node, env, st))
 
     def _compile_add(self, node: Add):
@@ -164,7 +166,8 @@ class _Compiling:
         return self._elementary(node, lambda env, st: log_(of(env, st)))
 
     def _elementary(self, node: Basic, compute):
-        """``exp``, ``ln``: remembered at each point only when a value costs more than looking it up (mpf)."""
+        """``exp``, ``ln``, ``tanh`` ...: remembered at each point only when a value costs more than
+        looking it up (mpf)."""
         return compute if self.arithmetic.cheap else self._memoized(node, compute)
 
     def _compile_symbol(self, node: Symbol):
@@ -297,11 +300,6 @@ class _Compiling:
             finally:
                 st.busy.discard(key)
         return value
-
-    def _function(self, node, env, st):
-        """A function such as ``tanh``, by the arithmetic's own implementation."""
-        function = next(self.arithmetic.functions[c] for c in type(node).__mro__ if c in self.arithmetic.functions)
-        return function(*(self._ev(arg, env, st) for arg in node.args))
 
     def _other(self, node, env, st):
         """Anything else: SymPy's own ``evalf`` on the node, with its arguments as numbers."""

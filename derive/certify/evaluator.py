@@ -68,7 +68,7 @@ class Evaluator(_Compiling, _Differentiating):
         self.reference = ReferenceEvaluator(definitions)
         self.cache = cache
         self.fallbacks = 0  # values that needed the reference method
-        self.memory = memory if memory is not None and cache else SymbolicMemory()
+        self.memory = memory if memory is not None else SymbolicMemory()  # (without a cache, _forget drops it)
         self._forget()
 
     def release(self) -> None:

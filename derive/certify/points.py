@@ -11,6 +11,7 @@ from itertools import product
 from mpmath.libmp import from_float, fzero, mpf_add, mpf_div, mpf_mul, to_float
 from sympy import Add, Basic, Derivative, Eq, Float, Indexed, Mul, Pow, Sum, Symbol, exp, log
 
+from derive.certify.arithmetic import MPF
 from derive.certify.numbers import _BITS, _MPMATH, _RN, _UNSUPPORTED, PRECISION
 from derive.context import bound_indices, fresh_index
 from derive.sums import SumExcept
@@ -54,7 +55,7 @@ class _RandomValues(Mapping):
 
     def source(self, numbers) -> tuple:
         """``(leaf, symbol)`` giving this point's values in ``numbers``' arithmetic."""
-        if numbers.name == "mpf":
+        if numbers is MPF:
             return self.leaf, self.symbol
         return self.float_leaf, self.float_symbol
 
