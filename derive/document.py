@@ -56,6 +56,7 @@ class StepView:
     assumptions: tuple[tuple[str, str], ...]
     substeps: tuple["StepView", ...]
     certified: bool
+    tested: bool = False  # sampled only: no symbolic proof was found (the document says so)
     folded: bool = True  # Markdown tucks the substeps into <details>
     statement: tuple[str, str] | None = None  # brief: a lemma's result (lhs, value) instead of its derivation
     skipped: tuple[tuple[str, str], ...] = ()  # brief: (number, title) of the steps left out just before this one
@@ -192,6 +193,7 @@ class Formatter:
             assumptions=tuple((a.name, self.tex(a.statement)) for a in step.assumptions),
             substeps=tuple(self.step(sub, f"{number}.{n}", sub_lhs) for n, sub in enumerate(step.substeps, start=1)),
             certified=step.certified,
+            tested=step.certificate is not None and step.certificate.kind == "tested",
         )
 
     def example(self, example: WorkedExample) -> ExampleView:

@@ -22,13 +22,15 @@ from derive.certify.points import (
     _unclash,
     target_total,
 )
+from derive.certify.proof import prove
 from derive.certify.reference import ReferenceEvaluator
 from derive.holding import release
 from derive.symbols import FREE_INDEX
-from derive.trail import Rule, Step, Trail
+from derive.trail import Certificate, Rule, Step, Trail
 
 CHECK_CLASSES = (1, 2, 3, 5)
 POINTS = 2
+PROVED = Certificate("proof")
 REFERENCE_CLASSES = 3  # the plain, independent recheck of the result runs at H <= 3 (it grows with H)
 
 
@@ -88,7 +90,16 @@ class Certifier:
             ok, detail = self.equal(step.focus[0], step.focus[1], total)
         if not ok:
             raise CertificationError(f"step '{step.rule.title}' failed certification ({detail})")
-        return step.certify(substeps)
+        return step.certify(substeps, self.proof(step, total))
+
+    def proof(self, step: Step, total: Basic | None) -> Certificate:
+        """The first line: a symbolic proof for every H and index (``derive.certify.proof``), or why not."""
+        pairs = [(step.before, step.after)] + ([] if step.focus is None else [step.focus])
+        for left, right in pairs:
+            reason = prove(left, right, self.trail.definitions, total)
+            if reason is not None:
+                return Certificate("tested", f"no proof found: {reason}")
+        return PROVED
 
     def chain(self) -> None:
         expressions = [self.trail.start]
