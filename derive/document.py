@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from sympy import Basic, Derivative, Eq, Sum, Symbol
+from sympy import Basic, Derivative, Eq, Indexed, Sum, Symbol
 
 from derive.certify import AGREEMENT, FLOAT_DIGITS, PRECISION
 from derive.holding import release
@@ -96,6 +96,7 @@ class VerdictView:
     factor: str | None
     vanishes_at: tuple[str, ...]
     when_targets_sum_to_one: bool
+    keeps_inputs: bool = False  # the result still has Z: no inverse of the activation is valid on the whole line
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ def verdict_view(fmt: Formatter, trail: Trail) -> VerdictView | None:
         factor=None if verdict.factor is None else fmt.tex(verdict.factor),
         vanishes_at=tuple(fmt.tex(value) for value in verdict.vanishes_at),
         when_targets_sum_to_one=verdict.when_targets_sum_to_one,
+        keeps_inputs=any(node.base == INPUT for node in trail.result.atoms(Indexed)),
     )
 
 
