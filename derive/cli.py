@@ -116,7 +116,9 @@ def parser() -> argparse.ArgumentParser:
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
     shipped.add_argument("-o", dest="output", required=True, help="the folder to write into")
     check_arguments.add_parser(commands)
-    for command in (top, pair, shipped, commands.choices["check"]):
+    checked = commands.add_parser("verify", help="re-certify a trail written by --format json")
+    checked.add_argument("file", metavar="FILE.json", help="the trail (- for stdin)")
+    for command in (top, pair, shipped, commands.choices["check"], checked):
         command.add_argument(
             "--timeout", type=_seconds, default=argparse.SUPPRESS if command is not top else DEFAULT_SECONDS,
             help=f"give up after this many seconds (default {DEFAULT_SECONDS:g}; 0 for no limit)",
@@ -199,6 +201,10 @@ def _plan(args) -> Plan:
         from derive import cli_check  # local: only check needs the claim checker
 
         return cli_check.run(args)
+    if args.command == "verify":
+        from derive import verify  # local: only verify reads trails back
+
+        return verify.run(args)
     if args.command == "list":
         return ToStdout(_list())
     return catalogue_documents(Path(args.output))
