@@ -46,23 +46,29 @@ class _Slow(Exception):
 
 def prove(before: Basic, after: Basic, definitions: tuple = (), total: Basic | None = None) -> str | None:
     """``None`` if ``before == after`` is proved for every H, free index and input; else why not."""
+    return attempt(before, after, definitions, total)[0]
+
+
+def attempt(before: Basic, after: Basic, definitions: tuple = (), total: Basic | None = None) -> tuple[str | None, dict | None]:
+    """``prove``, and the index pattern where the difference did not reduce to 0 (a place to look for
+    a counterexample), when there is one."""
     defs = {eq.lhs.base: (eq.lhs.indices[0], eq.rhs) for eq in definitions}
     try:
         left, right = _evaluated(before, defs), _evaluated(after, defs)
         indices = _index_names(left, right)
         patterns = _partitions(indices)
         if len(patterns) > MAX_PATTERNS:
-            return f"too many index patterns ({len(patterns)})"
+            return f"too many index patterns ({len(patterns)})", None
         for pattern in patterns:
             difference = _normal(_resolve(left, pattern), total) - _normal(_resolve(right, pattern), total)
             if not _zero(difference):
                 shown = ", ".join(f"{a}={b}" for a, b in pattern.items() if a != b) or "distinct indices"
-                return f"the difference does not reduce to 0 ({shown})"
+                return f"the difference does not reduce to 0 ({shown})", pattern
     except _NoProof as reason:
-        return str(reason)
+        return str(reason), None
     except RecursionError:
-        return "the expression is too deep for the proof kernel"
-    return None
+        return "the expression is too deep for the proof kernel", None
+    return None, None
 
 
 # -- 1. derivatives by sympy.diff, then definitions substituted ------------------------------
