@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from sympy import Basic, Derivative, Eq, Sum, Symbol
+from sympy import Basic, Derivative, Eq, Indexed, Sum, Symbol
 
 from derive.certify import AGREEMENT, FLOAT_DIGITS, PRECISION
 from derive.certify.points import EXTRA_CLASSES, INPUT_SCALES, TARGET_RANGES
@@ -57,6 +57,7 @@ class StepView:
     assumptions: tuple[tuple[str, str], ...]
     substeps: tuple["StepView", ...]
     certified: bool
+    tested: bool = False  # sampled only: no symbolic proof was found (the document says so)
     folded: bool = True  # Markdown tucks the substeps into <details>
     statement: tuple[str, str] | None = None  # brief: a lemma's result (lhs, value) instead of its derivation
     skipped: tuple[tuple[str, str], ...] = ()  # brief: (number, title) of the steps left out just before this one
@@ -96,6 +97,7 @@ class VerdictView:
     factor: str | None
     vanishes_at: tuple[str, ...]
     when_targets_sum_to_one: bool
+    keeps_inputs: bool = False  # the result still has Z: no inverse of the activation is valid on the whole line
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class Formatter:
             assumptions=tuple((a.name, self.tex(a.statement)) for a in step.assumptions),
             substeps=tuple(self.step(sub, f"{number}.{n}", sub_lhs) for n, sub in enumerate(step.substeps, start=1)),
             certified=step.certified,
+            tested=step.certificate is not None and step.certificate.kind == "tested",
         )
 
     def example(self, example: WorkedExample) -> ExampleView:
@@ -274,6 +277,7 @@ def verdict_view(fmt: Formatter, trail: Trail) -> VerdictView | None:
         factor=None if verdict.factor is None else fmt.tex(verdict.factor),
         vanishes_at=tuple(fmt.tex(value) for value in verdict.vanishes_at),
         when_targets_sum_to_one=verdict.when_targets_sum_to_one,
+        keeps_inputs=any(node.base == INPUT for node in trail.result.atoms(Indexed)),
     )
 
 

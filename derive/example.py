@@ -70,11 +70,14 @@ def worked_example(trail: Trail, outputs=None, targets=None) -> WorkedExample:
     loss = sum((error.xreplace({index: m}).xreplace(values) for m in range(1, classes + 1)), Rational(0))
     examples = EXAMPLE_DATA_SET if trail.result.has(EXAMPLES) else None
     values[EXAMPLES] = examples or 1
+    inputs = _inputs(trail, outputs)
+    if inputs is not None:  # a result that keeps Z (no inverse valid on the whole line) is evaluated there
+        values.update({INPUT[m]: inputs[m - 1] for m in range(1, classes + 1)})
     gradient = tuple(
         trail.result.xreplace({CLASSES: classes, FREE_INDEX: k}).doit().xreplace(values).doit()
         for k in range(1, classes + 1)
     )
-    return WorkedExample(tuple(outputs), tuple(targets), loss, gradient, _inputs(trail, outputs), examples)
+    return WorkedExample(tuple(outputs), tuple(targets), loss, gradient, inputs, examples)
 
 
 def _inputs(trail: Trail, outputs) -> tuple[Expr, ...] | None:
@@ -85,7 +88,7 @@ def _inputs(trail: Trail, outputs) -> tuple[Expr, ...] | None:
         if equation.rhs.has(Sum):
             return tuple(log(value) for value in outputs) if _is_softmax(equation) else None
         w = placeholder()
-        inverse = invert(equation.rhs, INPUT[equation.lhs.indices[0]], w)
+        inverse = invert(equation.rhs, INPUT[equation.lhs.indices[0]], w, strict=False)
         return None if inverse is None else tuple(inverse.xreplace({w: value}) for value in outputs)
     return None
 

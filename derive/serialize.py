@@ -15,7 +15,7 @@ from typing import Any
 from derive.latex import to_latex
 from derive.notation import Notation
 from derive.srepr import dump, dump_all, load
-from derive.trail import Annotation, Assumption, Mark, Rule, Step, Trail, Verdict
+from derive.trail import Annotation, Assumption, Certificate, Mark, Rule, Step, Trail, Verdict
 
 
 def _expr(expr, notation: Notation) -> dict[str, str]:
@@ -35,8 +35,15 @@ def _step(step: Step, notation: Notation) -> dict[str, Any]:
             for a in step.annotations
         ],
         "certified": step.certified,
+        "certificate": _certificate(step.certificate),
         "substeps": [_step(sub, notation) for sub in step.substeps],
     }
+
+
+def _certificate(certificate: Certificate | None) -> dict[str, str] | None:
+    if certificate is None:
+        return None
+    return {"kind": certificate.kind, "reason": certificate.reason} if certificate.reason else {"kind": certificate.kind}
 
 
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what json.dumps(..., ensure_ascii=False) escapes in a string
@@ -107,7 +114,16 @@ def _load_step(data: dict[str, Any], assumptions: dict[str, Assumption]) -> Step
         substeps=tuple(_load_step(sub, assumptions) for sub in data["substeps"]),
         focus=None if data["focus"] is None else tuple(load(part["srepr"]) for part in data["focus"]),
         certified=data["certified"],
+        certificate=_load_certificate(data.get("certificate")),
     )
+
+
+def _load_certificate(data: Any) -> Certificate | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or data.get("kind") not in ("proof", "tested"):
+        raise ValueError("a step's certificate must be {\"kind\": \"proof\" | \"tested\", ...}")
+    return Certificate(data["kind"], str(data.get("reason", "")))
 
 
 def trail_from_json(data: dict[str, Any]) -> Trail:

@@ -35,7 +35,7 @@ _CONSTRUCTORS["ExprCondPair"] = sympy.functions.elementary.piecewise.ExprCondPai
 _SINGLETONS = {"Half": sympy.S.Half, "NegativeOne": sympy.S.NegativeOne, "One": sympy.S.One, "Zero": sympy.S.Zero,
                "BooleanTrue": sympy.true, "BooleanFalse": sympy.false, "Infinity": sympy.oo, "NegativeInfinity": -sympy.oo}
 _NAMES = {"true": sympy.true, "false": sympy.false, "oo": sympy.oo, "zoo": sympy.zoo, "nan": sympy.nan}
-_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]*)?(e-?[0-9]{1,4})?")
+_DECIMAL = re.compile(r"-?[0-9]{1,60}(\.[0-9]{0,60})?(e-?[0-9]{1,2})?")  # bounded: |x| < 10^160
 _ARITHMETIC = {"Add", "Mul", "Pow"}
 
 
@@ -46,6 +46,7 @@ class SreprError(ValueError):
 _NAMED = {"Symbol", "Dummy"}  # the only constructors whose first argument is a name (a string)
 _NUMERIC = {"Integer", "Rational", "Float"}  # constructors of numbers from literals
 MAX_INTEGER = 10**100
+MAX_EXPONENT = 1000  # a number raised to (or exp of) more than this is refused: computing it could take hours
 
 
 def _literal(node: ast.AST, depth: int):
@@ -85,12 +86,21 @@ def _construct(node: ast.Call, depth: int) -> Basic:
             raise SreprError(f"bare numbers are not allowed in {name}")
     if name == "Float" and args and isinstance(args[0], str) and not _DECIMAL.fullmatch(args[0]):
         raise SreprError("a float must be written in decimal digits")
+    _bounded(name, args)
     if name in _ARITHMETIC and all(isinstance(arg, Basic) and arg.is_Number for arg in args):
         return _CONSTRUCTORS[name](*args, evaluate=False)  # never compute a number the text only names
     built = _CONSTRUCTORS[name](*args, **kwargs)
     if name in _ARITHMETIC and built.args != tuple(args):
         built = _CONSTRUCTORS[name](*args, evaluate=False)  # it was written unevaluated on purpose
     return built
+
+
+def _bounded(name: str, args: list) -> None:
+    """Refuse a power or exponential whose numeric exponent is huge, before SymPy tries to compute it."""
+    exponents = args[1:2] if name == "Pow" else args[:1] if name in ("exp", "sinh", "cosh", "tanh") else ()
+    for exponent in exponents:
+        if isinstance(exponent, Basic) and exponent.is_Number and not abs(exponent) <= MAX_EXPONENT:
+            raise SreprError(f"a numeric exponent above {MAX_EXPONENT} in {name}")
 
 
 class _ExactReprPrinter(ReprPrinter):

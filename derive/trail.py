@@ -90,12 +90,22 @@ class Annotation:
 
 
 @dataclass(frozen=True, slots=True)
+class Certificate:
+    """How a step was shown right: ``proof`` (equal symbolically for every H, index and input in the
+    declared domain) or ``tested`` (agreement at sampled points only; ``reason`` says why no proof)."""
+
+    kind: str  # "proof" | "tested"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One application of ``rule``: ``before`` was rewritten into ``after``.
 
     ``focus`` is the sub-expression the rule acted on and what it became, when the
     step rewrites only part of ``before``.  ``substeps`` justify the step (a lemma's
-    derivation, the pieces of an assumption).  ``certified`` is set by the certifier only.
+    derivation, the pieces of an assumption).  ``certified`` and ``certificate`` are set by
+    the certifier only.
     """
 
     rule: Rule
@@ -106,9 +116,10 @@ class Step:
     substeps: tuple["Step", ...] = ()
     focus: tuple[Basic, Basic] | None = None
     certified: bool = False
+    certificate: Certificate | None = None
 
-    def certify(self, substeps: tuple["Step", ...]) -> "Step":
-        return replace(self, substeps=substeps, certified=True)
+    def certify(self, substeps: tuple["Step", ...], certificate: Certificate | None = None) -> "Step":
+        return replace(self, substeps=substeps, certified=True, certificate=certificate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from derive.holding import release
 from derive.problem import Problem
 from derive.rules.fold import tidiest
 from derive.sums import SumExcept
-from derive.symbols import FREE_INDEX, OUTPUT, TARGET
+from derive.symbols import FREE_INDEX, INPUT, OUTPUT, TARGET
 from derive.trail import Verdict
 
 TARGET_OUTPUT_GAP = OUTPUT[FREE_INDEX] - TARGET[FREE_INDEX]
@@ -43,7 +43,7 @@ def judge(result, problem: Problem) -> Verdict:
     if result.has(Sum, SumExcept):
         return Verdict(False, None, when_targets_sum_to_one=normalised)
     ratio = cancel(result / TARGET_OUTPUT_GAP)
-    if any(isinstance(node, Indexed) and node.base != OUTPUT for node in ratio.atoms(Indexed)) or ratio.has(Sum):
+    if any(node.base not in (OUTPUT, INPUT) for node in ratio.atoms(Indexed)) or ratio.has(Sum, SumExcept):
         return Verdict(False, None, when_targets_sum_to_one=normalised)
     factor = tidiest(ratio)
     zeros = tuple(end for end in _ends(problem) if factor.xreplace({OUTPUT[FREE_INDEX]: end}) == 0)

@@ -26,15 +26,18 @@ from derive.certify.points import (
     sample_sizes,
     target_total,
 )
+from derive.certify.proof import attempt
 from derive.certify.reference import ReferenceEvaluator
 from derive.holding import release
 from derive.symbols import FREE_INDEX
-from derive.trail import Rule, Step, Trail
+from derive.trail import Certificate, Rule, Step, Trail
 
 CHECK_CLASSES = (1, 2, 3, 5)
 POINTS = 2  # random points per H for the gradient's components
 MIN_POINTS = len(INPUT_SCALES) + 1  # a comparison: one point per index pattern, and at least this many per H
+PROVED = Certificate("proof")
 REFERENCE_CLASSES = 3  # the plain, independent recheck of the result runs at H <= 3 (it grows with H)
+REFUTE_CLASSES = 12  # a step the kernel could not prove is also tried at every H up to this
 
 
 class CertificationError(Exception):
@@ -99,7 +102,40 @@ class Certifier:
             ok, detail = self.equal(step.focus[0], step.focus[1], total)
         if not ok:
             raise CertificationError(f"step '{step.rule.title}' failed certification ({detail})")
-        return step.certify(substeps)
+        return step.certify(substeps, self.proof(step, total))
+
+    def proof(self, step: Step, total: Basic | None) -> Certificate:
+        """The first line: a symbolic proof for every H and index (``derive.certify.proof``), or why not."""
+        pairs = [(step.before, step.after)] + ([] if step.focus is None else [step.focus])
+        for left, right in pairs:
+            reason, pattern = attempt(left, right, self.trail.definitions, total)
+            if reason is not None:
+                if pattern is not None:
+                    self.refute(step, left, right, pattern, total)
+                return Certificate("tested", f"no proof found: {reason}")
+        return PROVED
+
+    def refute(self, step: Step, left: Basic, right: Basic, pattern: dict, total: Basic | None) -> None:
+        """Where the proof's difference did not vanish, look for a counterexample: that index pattern
+        (``k = 7`` when ``δ_k7`` appears), at every H from the least that holds it to ``REFUTE_CLASSES``."""
+        symbols = _index_symbols(left, right)
+        left, right = _unclash(left, symbols), _unclash(right, symbols)
+        placeholders = _placeholders(left, right)
+        constants = {int(v) for v in pattern.values() if v.is_Integer}
+        blocks = sorted({v for v in pattern.values() if not v.is_Integer}, key=str)
+        least = max([self.trail.min_classes, len(blocks) + len(constants), *constants])
+        sizes = (self.trail.classes,) if self.trail.classes is not None else range(least, max(least, REFUTE_CLASSES) + 1)
+        for classes in sizes:
+            free = iter(v for v in range(1, classes + 1) if v not in constants)
+            values = {block: next(free, None) for block in blocks}
+            indices = {s: int(pattern.get(s, s)) if pattern.get(s, s).is_Integer else values.get(pattern.get(s, s)) for s in symbols}
+            if None in indices.values() or any(v > classes for v in indices.values()):
+                continue
+            values = _random_values(classes, total, placeholders, self.rng, classes, self.trail.targets)
+            ok, detail = self.agree(left, right, World(classes, indices, values))
+            if not ok:
+                where = ", ".join(f"{s}={v}" for s, v in indices.items())
+                raise CertificationError(f"step '{step.rule.title}' failed certification (H={classes}, {where}: {detail})")
 
     def chain(self) -> None:
         expressions = [self.trail.start]

@@ -52,9 +52,31 @@ def tidiest(expr):
     return expanded if count_ops(expanded) < count_ops(factored) else factored
 
 
+def _literal(node, definition):
+    """Every ``g(Z_m)`` in ``node`` written ``O_m`` (and ``(u^p)^n`` as ``O_m^n``): no inverse needed.
+
+    This is how an activation without an inverse valid on the whole real line (``(Z + 2)^2``,
+    ``e^{-Z^2}``) is still written in the outputs as far as it literally appears, leaving ``Z`` elsewhere.
+    """
+    body = definition.body
+    replacements = {}
+    for m in _free_indices(node, definition.body.atoms(Indexed).pop().base):
+        at = body.xreplace({definition.index: m})
+        replacements[at] = definition.base[m]
+        if isinstance(at, Pow) and at.exp.is_number:
+            for power in node.atoms(Pow):
+                ratio = power.exp / at.exp if power.base == at.base and power.exp.is_number else None
+                if ratio is not None and ratio.is_Integer and ratio != 1:
+                    replacements[power] = definition.base[m] ** ratio
+    folded = node.xreplace(replacements)
+    return None if folded == node else tidiest(sympy_cancel(folded))
+
+
 def fold_elementwise(node, definition):
     if definition.inverse is None:
-        return None
+        if len(_inputs(definition)) != 1 or not definition.body.has(Indexed):
+            return None
+        return _literal(node, definition)
     inputs = _inputs(definition)
     replacements = {
         base[m]: definition.inverse.xreplace({definition.placeholder: definition.base[m]})

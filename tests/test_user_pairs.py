@@ -1,0 +1,77 @@
+"""User-defined pairs (issue 11): sound rewriting in the outputs, every listed pair derived and
+compared with ``sympy.diff`` at inputs spread over [-10, 10], never an internal error.
+
+One table per item of the issue.
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+from sympy import Rational, sqrt
+
+from derive.__main__ import main
+from derive.inverse import invert, placeholder
+from derive.parse import ELEMENTWISE_INPUT
+from derive.srepr import load
+from derive.symbols import FREE_INDEX, INPUT, OUTPUT, TARGET
+from user_pairs import BCE, CE, POISSON, SSE, agrees, run_pair
+
+z, o, y, k = INPUT, OUTPUT, TARGET, FREE_INDEX
+
+# -- 1. rewriting in the outputs only with an inverse valid on the whole real line ---------------
+
+SHIFTED = [f"({shape})".replace("c", c) for c in ("2", "2.5", "3") for shape in (
+    "(z+c)**2", "(z+c)**4", "1/(z+c)**2", "exp(-(z+c)**2)", "1/(1+(z+c)**2)", "tanh(z+c)**2", "log(1+(z+c)**2)",
+    "sqrt(1+(z+c)**2)", "exp((z+c)**2)", "tanh((z+c)**2)")]
+
+
+@pytest.mark.parametrize("activation", SHIFTED[:10] + ["((z+2.5)**2)", "((z+3)**4)", "(exp(-(z+3)**2))"])
+@pytest.mark.parametrize("loss", [SSE, POISSON, BCE])
+def test_even_shapes_are_right_on_the_whole_line(activation, loss):
+    code, data, err = run_pair(activation, loss, "--H", "2")
+    if code == 2:  # refused: only where the loss is undefined somewhere on the activation's range
+        assert loss != SSE and err.count("\n") == 1, err
+        return
+    assert code == 0, err
+    assert agrees(data, activation, loss) > 0
+
+
+def test_the_shifted_square_keeps_z_and_says_why():
+    code, data, err = run_pair("(z+2)**2", SSE)
+    assert code == 0, err
+    assert load(data["result"]["srepr"]).equals(2 * (z[k] + 2) * (o[k] - y[k]))
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        assert main(["pair", "--activation", "(z+2)**2", "--loss", SSE, "--format", "md", "-o", "-"]) == 0
+    assert "The result keeps $Z_{k}$: we found no formula for $Z$ in terms of $O$ that is right at every real input" in out.getvalue()
+
+
+w = placeholder()
+x = ELEMENTWISE_INPUT
+
+
+@pytest.mark.parametrize(
+    "body, inverse",
+    [
+        ("exp", None), ("sigmoid", None), ("softplus", None), ("tanh", None), ("root", None),
+        ("square", "refused"), ("shifted square", "refused"), ("cube", "refused"), ("gaussian", "refused"),
+        ("z times z[3]", "refused"),
+    ],
+)
+def test_the_inverse_is_strict(body, inverse):
+    from sympy import exp, log, tanh
+    bodies = {
+        "exp": exp(x), "sigmoid": 1 / (1 + exp(-x)), "softplus": log(1 + exp(x)), "tanh": tanh(x), "root": sqrt(1 + exp(x)),
+        "square": x**2, "shifted square": (x + 2) ** 2, "cube": x**3, "gaussian": exp(-x**2), "z times z[3]": x * z[3],
+    }
+    found = invert(bodies[body], x, w)
+    if inverse == "refused":
+        assert found is None
+        assert invert(bodies[body], x, w, strict=False) is not None  # some preimage exists
+    else:
+        assert found is not None
+        for value in (Rational(-19, 2), Rational(-9, 4), Rational(1, 2), 3, Rational(39, 4)):  # g⁻¹(g(x)) = x, both signs
+            assert abs((found.xreplace({w: bodies[body]}) - x).xreplace({x: value}).evalf(40)) < 1e-30
