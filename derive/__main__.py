@@ -1,258 +1,97 @@
-"""The command line: ``derive``, ``derive pair``, ``derive catalogue``.
+"""The ``derive`` command: the process around :func:`derive.cli.main`.
 
-``main(argv)`` is testable without a subprocess.  Exit codes: 0 success,
-1 certification failure (nothing is written), 2 bad usage or input.  Every
-error is one line on stderr, never a traceback.
+This module stays light (the standard library only), so that the command's
+handling of its surroundings is in force before SymPy starts to load:
+
+- SIGINT, SIGTERM and SIGHUP end the run with one line on stderr and exit code
+  128 + the signal's number (130, 143, 129), never a traceback.  Files are
+  written atomically (``derive.files``), so an interrupt leaves no partial or
+  temporary file; further signals wait until that clean-up is done.
+- A standard stream that was closed when the command started (``derive list >&-``)
+  is reopened on ``/dev/null``, so no file the command opens can take its place;
+  writing a result to a closed standard output is an error (exit 2, one line).
 """
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass
+import errno
 import os
+import signal
 import sys
-from pathlib import Path
 
-from sympy import Sum
-
-from derive import catalog, check_arguments
-from derive.deadline import DEFAULT_SECONDS, TimeLimit, time_limit
-from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, UnknownName, valid_pairs
-from derive.syntax import ParseError, user_syntax
-from derive.certify import CertificationError
-from derive.document import DETAILS
-from derive.notation import PRESETS, NotationError
-from derive.pipeline import (
-    FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
-    write_documents,
-)
-from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, Problem, ProblemError
-from derive.symbols import CLASSES, SUM_INDEX
-from derive.strategy import StepLimitError
-
-DEFAULT_OUTPUT = Path("output")
-MAIN_FORMATS = ("md", "tex")
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
-class UsageError(Exception):
-    """Bad command-line usage or input: exit code 2."""
+class Interrupted(BaseException):
+    """A signal asked the command to stop (a ``BaseException``, so no ``except Exception`` swallows it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, no usage dump
-        raise UsageError(message)
+class ClosedStream:
+    """Stands for a standard output that was closed: writing to it fails with one clear error."""
+
+    @property
+    def buffer(self) -> "ClosedStream":
+        return self
+
+    def write(self, text) -> int:
+        raise OSError(errno.EBADF, "the stream is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
 
 
-def _classes(text: str) -> int:
+def _ignore(signum, frame) -> None:
+    """A second signal while the first one's clean-up runs: the clean-up finishes first."""
+
+
+def _interrupted(signum, frame):
+    for each in SIGNALS:
+        signal.signal(each, _ignore)
+    raise Interrupted(signum)
+
+
+def _reopen_closed_streams() -> None:
+    """Point closed descriptors 0, 1 and 2 at /dev/null; a closed stdout refuses writes."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            spare = os.open(os.devnull, os.O_RDWR)
+            if spare != fd:
+                os.dup2(spare, fd)
+                os.close(spare)
+            if name == "stdout":
+                sys.stdout = ClosedStream()
+            elif name == "stderr":
+                sys.stderr = open(os.devnull, "w", encoding="utf-8")  # nowhere to report to
+
+
+def _signal_name(signum: int) -> str:
     try:
-        value = int(text, 10)
+        return signal.Signals(signum).name
     except ValueError:
-        raise UsageError(f"--H expects a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_CLASSES:
-        raise UsageError(f"--H must be between 1 and {MAX_CLASSES}, got {value}")
-    return value
+        return f"signal {signum}"
 
 
-def _formats(text: str) -> tuple[str, ...]:
-    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [fmt for fmt in chosen if fmt not in FORMATS]
-    if unknown or not chosen:
-        raise UsageError(f"unknown format {unknown[0] if unknown else text!r}; choose from {', '.join(FORMATS)}")
-    return tuple(dict.fromkeys(chosen))
-
-
-def _symbol(text: str) -> tuple[str, str]:
-    role, equals, name = text.partition("=")
-    if not equals or not role.strip() or not name.strip():
-        raise UsageError(f"--symbol expects ROLE=NAME, e.g. output=a, got {text!r}")
-    return role.strip(), name.strip()
-
-
-def _folder(text: str) -> Path:
-    folder = Path(text)
-    if not folder.is_dir():
-        raise UsageError(f"--templates {text!r} is not a folder")
-    return folder
-
-
-def _seconds(text: str) -> float:
+def _flush(stream) -> None:
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--timeout expects a number of seconds, got {text!r}") from None
-    if not 0 <= value <= 86400:
-        raise UsageError(f"--timeout must be between 0 and 86400 seconds, got {text}")
-    return value
-
-
-def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog="derive", description="Certified step-by-step gradient derivations.")
-    commands = top.add_subparsers(dest="command", parser_class=_Parser)
-    pair = commands.add_parser("pair", help="derive dE/dz_k for an activation and a loss")
-    pair.add_argument("names", nargs="*", metavar="ACTIVATION LOSS", help=f"activation: {', '.join(ACTIVATIONS)}; loss: {', '.join(LOSSES)}")
-    pair.add_argument("--activation", dest="activation_expr", default=None, help="a user-defined activation, e.g. '1/(1+exp(-z))'")
-    pair.add_argument("--loss", dest="loss_expr", default=None, help="a user-defined loss, e.g. '-sum(y[i]*log(o[i]), i)'")
-    pair.add_argument("--name", default=None, help="a name for the document (title and file name)")
-    pair.add_argument("--targets", choices=TARGET_KINDS, default=None, help="what the targets satisfy (default: the loss's own)")
-    pair.add_argument("--reduction", choices=REDUCTIONS, default="sum", help="how the loss combines N examples")
-    pair.add_argument("--H", dest="classes", type=_classes, default=None, help="a concrete number of classes")
-    pair.add_argument("--format", dest="formats", type=_formats, default=MAIN_FORMATS, help=f"{', '.join(FORMATS)} (comma-separated)")
-    pair.add_argument("--detail", choices=DETAILS, default="standard", help="brief, standard (default) or full")
-    pair.add_argument("--notation", choices=tuple(PRESETS), default=None, help="symbol names as in a seed (default: seed000)")
-    pair.add_argument("--symbol", dest="symbols", type=_symbol, action="append", default=[], metavar="ROLE=NAME",
-                      help="rename one symbol, e.g. output=a or target=t (repeatable)")
-    pair.add_argument("--templates", type=_folder, default=None, help="a folder of templates searched before the built-in ones")
-    pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
-    commands.add_parser("list", help="print the catalogue of activations and losses")
-    shipped = commands.add_parser("catalogue", help="write every document the project ships")
-    shipped.add_argument("-o", dest="output", required=True, help="the folder to write into")
-    check_arguments.add_parser(commands)
-    checked = commands.add_parser("verify", help="re-certify a trail written by --format json")
-    checked.add_argument("file", metavar="FILE.json", help="the trail (- for stdin)")
-    for command in (top, pair, shipped, commands.choices["check"], checked):
-        command.add_argument(
-            "--timeout", type=_seconds, default=argparse.SUPPRESS if command is not top else DEFAULT_SECONDS,
-            help=f"give up after this many seconds (default {DEFAULT_SECONDS:g}; 0 for no limit)",
-        )
-    return top
-
-
-def _problem(args) -> Problem:
-    """The pair from positional names and/or --activation/--loss expressions."""
-    from derive.parse import parse_expression  # local: only user-given expressions need the parser
-
-    names = list(args.names)
-    expected = (args.activation_expr is None) + (args.loss_expr is None)
-    if len(names) != expected:
-        wanted = " and ".join(w for w, given in (("ACTIVATION", args.activation_expr), ("LOSS", args.loss_expr)) if given is None)
-        raise UsageError(f"pair needs {wanted or 'no names'} (got {len(names)} name{'s' if len(names) != 1 else ''})")
-    activation = names.pop(0) if args.activation_expr is None else "custom"
-    loss = names.pop(0) if args.loss_expr is None else "custom"
-    activation_expr = None if args.activation_expr is None else parse_expression(args.activation_expr, role="activation")
-    loss_expr = None if args.loss_expr is None else parse_expression(args.loss_expr, role="loss")
-    if activation_expr is None:
-        catalog.activation(activation)
-    if loss_expr is None:
-        catalog.loss(loss)
-    return Problem(activation, loss, args.classes, args.targets, args.reduction, activation_expr, loss_expr, args.name)
-
-
-def _list() -> None:
-    print("activations (O_i in terms of the inputs z):")
-    for entry in ACTIVATIONS.values():
-        print(f"  {entry.name:<10} O_i = {user_syntax(entry.formula(SUM_INDEX, CLASSES))}")
-    print("losses (E in terms of the outputs o and targets y; targets: default first):")
-    for entry in LOSSES.values():
-        loss = Sum(entry.per_class(SUM_INDEX), (SUM_INDEX, 1, CLASSES))
-        print(f"  {entry.name:<21} E = {user_syntax(loss)}   targets: {', '.join(entry.targets)}")
-    print("pairs the catalogue can derive (a loss must be defined on every output its activation can give):")
-    for activation, loss in valid_pairs():
-        print(f"  {activation} {loss}")
-
-
-@dataclass(frozen=True)
-class ToStdout:
-    """A document to print instead of write (``-o -``)."""
-
-    content: str | bytes
-
-
-Plan = dict | ToStdout | int | None  # files to write, one document to print, an exit code, or nothing
-
-
-def _pair(args) -> Plan:
-    if args.output == "-" and len(args.formats) != 1:
-        raise UsageError("-o - writes one format to stdout; choose one with --format")
-    problem = _problem(args)
-    notation = notation_for(args.notation, **dict(args.symbols))
-    if "pdf" in args.formats:
-        pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
-    derivation = derive_certified(problem, notation, args.detail, args.templates)
-    texts = {fmt: derivation.document(fmt) for fmt in args.formats}
-    if args.output == "-":
-        return ToStdout(next(iter(texts.values())))
-    if args.output is not None and len(texts) == 1 and not Path(args.output).is_dir():
-        return {Path(args.output): next(iter(texts.values()))}
-    folder = DEFAULT_OUTPUT if args.output is None else Path(args.output)
-    return {folder / file_name(problem, fmt): text for fmt, text in texts.items()}
-
-
-def _main_job() -> Plan:
-    problem = Problem()
-    derivation = derive_certified(problem)
-    return {DEFAULT_OUTPUT / file_name(problem, fmt): derivation.document(fmt) for fmt in MAIN_FORMATS}
-
-
-def _plan(args) -> Plan:
-    if args.command is None:
-        return _main_job()
-    if args.command == "pair":
-        return _pair(args)
-    if args.command == "check":
-        from derive import cli_check  # local: only check needs the claim checker
-
-        return cli_check.run(args)
-    if args.command == "verify":
-        from derive import verify  # local: only verify reads trails back
-
-        return verify.run(args)
-    if args.command == "list":
-        _list()
-        return None
-    return catalogue_documents(Path(args.output))
-
-
-def _deliver(plan: Plan) -> list[Path] | int | None:
-    if isinstance(plan, ToStdout):
-        if isinstance(plan.content, bytes):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(plan.content)
-        else:
-            sys.stdout.write(plan.content)
-        return None
-    if isinstance(plan, dict):
-        return write_documents(plan)
-    return plan
-
-
-def run(argv: list[str]) -> list[Path] | int | None:
-    """Compute everything within the time limit, then write it (a timeout never interrupts a write)."""
-    args = parser().parse_args(argv)
-    with time_limit(getattr(args, "timeout", DEFAULT_SECONDS)):
-        plan = _plan(args)
-    return _deliver(plan)
-
-
-# what each expected failure means for the exit code, and how its one line starts
-ERROR_EXITS = (
-    ((UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing), 2, ""),
-    ((TimeLimit,), 2, ""),
-    ((PdfError,), 1, "no PDF written: "),
-    ((CertificationError,), 1, "certification failed, nothing written: "),
-    ((StepLimitError,), 1, "the derivation did not finish: "),
-    ((OSError,), 2, "cannot write: "),
-)
-EXPECTED_ERRORS = tuple(kind for kinds, _, _ in ERROR_EXITS for kind in kinds)
+        stream.flush()
+    except OSError:  # the reader has gone; main has already decided the exit code
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        written = run(sys.argv[1:] if argv is None else argv)
-    except EXPECTED_ERRORS as error:
-        code, prefix = next((code, prefix) for kinds, code, prefix in ERROR_EXITS if isinstance(error, kinds))
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"derive: {prefix}{message}", file=sys.stderr)
-        return code
-    except Exception as error:  # an engine bug: still one line, and nothing was written
-        if os.environ.get("DERIVE_DEBUG"):
-            raise
-        print(f"derive: internal error ({type(error).__name__}: {error}); set DERIVE_DEBUG=1 for details", file=sys.stderr)
-        return 1
-    if isinstance(written, int):  # derive check returns its own exit code
-        return written
-    for path in written or ():
-        print(path)
-    return 0
+    """Run one command in this process (see :func:`derive.cli.main`)."""
+    from derive.cli import main as run_command
+
+    return run_command(argv)
 
 
 def command() -> None:
@@ -262,12 +101,21 @@ def command() -> None:
     the main job, and does nothing for the user.  Every file is written and closed
     by now, so flush the two streams and exit at once (as mypy does).
     """
-    code = main()
+    for each in SIGNALS:
+        signal.signal(each, _interrupted)
+    _reopen_closed_streams()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # a closed pipe: the reader has gone
-        code = code or 1
+        code = main()
+        _flush(sys.stdout)
+        for each in SIGNALS:  # done: from here on a signal changes nothing
+            signal.signal(each, _ignore)
+    except Interrupted as stop:
+        code = 128 + stop.signum
+        try:
+            print(f"derive: stopped by {_signal_name(stop.signum)}; no file was left half written", file=sys.stderr)
+        except OSError:
+            pass
+    _flush(sys.stderr)
     os._exit(code)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Eq, Expr, Mul, Sum, Symbol, log
+from sympy import Add, Eq, Expr, Indexed, Mul, Sum, Symbol, log
 
 from derive import catalog
 from derive.context import Context, Definition
@@ -74,10 +74,25 @@ def _domain_assumptions(error: Expr) -> tuple[Assumption, ...]:
     return tuple(Assumption("domain", argument > 0) for argument in arguments)
 
 
+def _constant_indices(problem: Problem) -> int:
+    """The largest constant index the user wrote (``z[3]``, ``o[2]``): H must be at least that."""
+    found = [ix.indices[0] for expr in (problem.activation_expr, problem.loss_expr) if expr is not None
+             for ix in expr.atoms(Indexed) if ix.indices[0].is_Integer]
+    for role, expr in (("activation", problem.activation_expr), ("loss", problem.loss_expr)):
+        if expr is not None and FREE_INDEX in expr.free_symbols:
+            raise ProblemError(f"the {role} may not use the index k: it names the input the gradient is taken by")
+    largest = int(max(found, default=1))
+    if problem.classes is not None and problem.classes < largest:
+        raise ProblemError(f"the index {largest} needs at least {largest} classes; use --H {largest} or more")
+    return largest
+
+
 def _min_classes(problem: Problem) -> int:
-    """Softmax with one class always outputs 1; a loss undefined there needs at least two classes."""
+    """Softmax with one class always outputs 1; a loss undefined there needs at least two classes.
+
+    A constant index such as ``z[3]`` needs at least that many classes."""
     if problem.activation_expr is not None or problem.loss_expr is not None or problem.activation != "softmax":
-        return 1
+        return _constant_indices(problem)
     if catalog.loss(problem.loss).domain.contains(1):
         return 1
     if problem.classes == 1:

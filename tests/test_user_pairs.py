@@ -75,3 +75,33 @@ def test_the_inverse_is_strict(body, inverse):
         assert found is not None
         for value in (Rational(-19, 2), Rational(-9, 4), Rational(1, 2), 3, Rational(39, 4)):  # g⁻¹(g(x)) = x, both signs
             assert abs((found.xreplace({w: bodies[body]}) - x).xreplace({x: value}).evalf(40)) < 1e-30
+
+
+# -- 2. never an internal error: constant indices and the index k ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "activation, loss, extra, expected",
+    [
+        ("z", "sum(o[i]*o[2], i)", ("--H", "3"), 0),
+        ("z[i]+z[3]", SSE, ("--H", "4"), 0),
+        ("z[i]+z[3]", SSE, ("--H", "3"), 0),
+        ("z", "sum(o[i]*o[2], i)", ("--H", "1"), 2),  # o[2] needs two classes
+        ("z[i]+z[3]", SSE, ("--H", "2"), 2),
+        ("z", "sum(o[i]*y[k], i)", (), 2),  # the loss may not depend on which input is differentiated
+        ("z[k]", "sum(o[i], i)", (), 2),
+    ],
+)
+def test_constant_indices_derive_or_are_refused_in_one_line(activation, loss, extra, expected):
+    code, data, err = run_pair(activation, loss, *extra)
+    assert code == expected, err
+    if code == 0:
+        assert agrees(data, activation, loss) > 0
+    else:
+        assert err.count("\n") == 1 and err.startswith("derive: ") and "internal error" not in err
+
+
+def test_constant_indices_at_symbolic_h():
+    code, data, err = run_pair("z", "sum(o[i]*o[2], i)")
+    assert code == 0, err
+    assert data["min_classes"] == 2
