@@ -28,6 +28,7 @@ from derive.pipeline import (
     FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
     write_documents,
 )
+from derive.render import TemplateError
 from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, Problem, ProblemError
 from derive.symbols import CLASSES, SUM_INDEX
 from derive.strategy import StepLimitError
@@ -79,7 +80,11 @@ def _symbol(text: str) -> tuple[str, str]:
 
 def _folder(text: str) -> Path:
     folder = Path(text)
-    if not folder.is_dir():
+    try:
+        is_folder = folder.is_dir()
+    except OSError as error:  # a name too long, a loop of links: still a bad argument, not a failed write
+        raise UsageError(f"--templates: {error.strerror}") from None
+    if not is_folder:
         raise UsageError(f"--templates {text!r} is not a folder")
     return folder
 
@@ -238,7 +243,7 @@ def run(argv: list[str]) -> list[Path] | int | None:
 
 # what each expected failure means for the exit code, and how its one line starts
 ERROR_EXITS = (
-    ((UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing, OutputError), 2, ""),
+    ((UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing, OutputError, TemplateError), 2, ""),
     ((TimeLimit,), 2, ""),
     ((PdfError,), 1, "no PDF written: "),
     ((CertificationError,), 1, "certification failed, nothing written: "),

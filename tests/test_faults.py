@@ -217,3 +217,32 @@ def test_a_full_disk_leaves_no_new_folder_behind(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err == f"derive: cannot write: {Path('new/docs/identity-sum-of-squares-H1.md')}: No space left on device\n"
     assert list(tmp_path.iterdir()) == []
+
+
+TEMPLATE_FAULTS = [  # (the user's rules/chain.j2, the line the error is on, what the message says)
+    ("x ((( cycler.__init__.__globals__.os.system('touch CANARY') )))\n", 1, "unsafe"),
+    ("((( self.__class__.__mro__ )))\n", 1, "unsafe"),
+    ("((( s.__class__ )))\n", 1, "unsafe"),
+    ("((( [1].append(2) )))\n", 1, "unsafe"),
+    ("fine\n((( 1/0 )))\n", 2, "division by zero"),
+    ("fine\n\n((* if *))\n", 3, "Expected an expression"),
+    ("((( no_such_name )))\n", 1, "is undefined"),
+    ("((* include 'missing.j2' *))\n", 1, "missing.j2"),
+]
+
+
+@pytest.mark.parametrize("text, line, says", TEMPLATE_FAULTS, ids=range(len(TEMPLATE_FAULTS)))
+def test_a_user_template_runs_sandboxed_and_its_errors_name_file_and_line(text, line, says, tmp_path, monkeypatch, capsys):
+    (tmp_path / "mine" / "rules").mkdir(parents=True)
+    (tmp_path / "mine" / "rules" / "chain.j2").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main(["pair", "softmax", "cross-entropy", "--templates", "mine", "-o", "out"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"derive: template {Path('mine/rules/chain.j2')}, line {line}: ") and says in err, err
+    assert err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"], "nothing written, nothing run"
+
+
+def test_an_over_long_templates_path_is_bad_input(capsys):
+    assert main(["pair", "softmax", "cross-entropy", "--templates", "x" * 5000]) == 2
+    assert capsys.readouterr().err == "derive: --templates: File name too long\n"

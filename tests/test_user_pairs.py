@@ -105,3 +105,16 @@ def test_constant_indices_at_symbolic_h():
     code, data, err = run_pair("z", "sum(o[i]*o[2], i)")
     assert code == 0, err
     assert data["min_classes"] == 2
+
+
+# -- 4. the comparison with sympy.diff keeps its precision ------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [("--H", "3"), ("--H", "2"), ()])
+def test_a_mean_shift_with_a_pseudo_huber_loss_is_not_refused(extra):
+    """The reference summed from a 15-digit Float(0): 1/Σ_j 1 came out to 17 digits only (exit 1)."""
+    activation, loss = "z[i]-sum(z[j],j)/sum(1,j)", "sum(sqrt(1+(o[i]-y[i])**2), i)"
+    code, data, err = run_pair(activation, loss, *extra)
+    assert code == 0, err
+    if extra:
+        assert agrees(data, activation, loss) > 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sympy import Basic, Derivative, Eq, Float, Indexed, Sum, UnevaluatedExpr, diff
+from sympy import Add, Basic, Derivative, Eq, Float, Indexed, Sum, UnevaluatedExpr, diff
 
 from derive.certify.numbers import PRECISION
 from derive.certify.points import World
@@ -29,7 +29,7 @@ class ReferenceEvaluator:
             lower, upper = int(lower), int(upper)
             skip = int(expr.excluded) if isinstance(expr, SumExcept) else None
             terms = [self.concretize(function.xreplace({index: value}), world) for value in range(lower, upper + 1) if value != skip]
-            return sum(terms, Float(0)) if terms else Float(0)
+            return Add(*terms)  # exact: a 15-digit Float(0) start would round sums of integers (1/Σ_j 1)
         if isinstance(expr, UnevaluatedExpr):
             return self.concretize(expr.args[0], world)
         if isinstance(expr, Derivative):
