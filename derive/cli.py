@@ -178,7 +178,7 @@ def _pair(args) -> Plan:
     if args.output == "-" and len(args.formats) != 1:
         raise UsageError("-o - writes one format to stdout; choose one with --format")
     problem = _problem(args)
-    notation = notation_for(args.notation, **dict(args.symbols))
+    notation = notation_for(args.notation, args.reduction, **dict(args.symbols))
     if "pdf" in args.formats:
         pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
     derivation = derive_certified(problem, notation, args.detail, args.templates)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from sympy import Basic, Derivative, Eq, Indexed, Sum, Symbol
 
 from derive.certify import AGREEMENT, FLOAT_DIGITS, PRECISION
+from derive.certify.points import EXTRA_CLASSES, INPUT_SCALES, TARGET_RANGES
 from derive.holding import release
 from derive.example import WorkedExample
 from derive.figure import Figure, network_figure
@@ -106,6 +107,9 @@ class PrecisionView:
     float_digits: int = FLOAT_DIGITS  # in machine floats, which decide when they agree
     digits: int = PRECISION  # the arithmetic a point is computed in again when floats do not agree
     agreement: int = AGREEMENT  # the significant digits that arithmetic requires
+    extra_classes: tuple[int, int] = EXTRA_CLASSES  # symbolic H: one more H from this range per equation
+    input_scales: tuple[tuple[str, str], ...] = tuple((f"{low:g}", f"{high:g}") for low, high in INPUT_SCALES)  # |Z|
+    any_targets: tuple[str, str] = tuple(f"{bound:g}" for bound in TARGET_RANGES["any"])
 
 
 @dataclass(frozen=True)

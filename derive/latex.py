@@ -48,6 +48,9 @@ def _name_tex(name: str) -> str:
     return name if len(name) == 1 else r"\mathrm{%s}" % latex_escape(name)
 
 
+name_tex = _name_tex  # how a display name is shown: what clash checks compare
+
+
 def _paren(tex: str) -> str:
     return r"\left(%s\right)" % tex
 

@@ -26,6 +26,7 @@ from derive.document import DETAILS, DetailError, DocumentView, document_view, i
 from derive.engine import derive
 from derive.example import example_if_defined
 from derive.files import write_all
+from derive.latex import name_tex
 from derive.notation import PRESETS, Notation, NotationError
 from derive.problem import Problem
 from derive.trail import Trail
@@ -148,17 +149,32 @@ def collector_paused():
             gc.enable()
 
 
-def notation_for(preset: str | None = None, **symbols: str) -> Notation:
-    """A preset (``seed000``, ``seed001``) with per-symbol overrides; every display name must differ."""
+# letters every document may print besides the nine roles, as LaTeX, and what they stand for
+FIXED_LETTERS = {r"\delta": "the Kronecker delta", "e": "Euler's number e", "u": "the variable u of the rule statements"}
+# and those a mean over N examples adds
+MEAN_LETTERS = {
+    "N": "the number of examples N", "n": "the example index n", "m": "the example m we differentiate for",
+    "L": "the per-example loss L",
+}
+
+
+def notation_for(preset: str | None = None, reduction: str = "sum", **symbols: str) -> Notation:
+    """A preset (``seed000``, ``seed001``) with per-symbol overrides.
+
+    Every name must be shown differently from every other, and from every fixed
+    letter the document prints (compared as LaTeX, so ``lamda`` and ``lambda`` clash).
+    """
     if preset is not None and preset not in PRESETS:
         raise NotationError(f"unknown notation {preset!r}; choose from {', '.join(PRESETS)}")
     notation = PRESETS[preset or "seed000"].with_symbols(**symbols)
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = dict(FIXED_LETTERS, **(MEAN_LETTERS if reduction == "mean" else {}))
     for field in fields(notation):
-        name = getattr(notation, field.name)
-        if name in seen:
-            raise NotationError(f"notation: {seen[name]} and {field.name} are both shown as {name!r}")
-        seen[name] = field.name
+        shown = name_tex(getattr(notation, field.name))
+        if field.name == "error" and shown == "e":  # e_i beside e^{...}: the default, always subscripted
+            continue
+        if shown in seen:
+            raise NotationError(f"notation: {seen[shown]} and {field.name} would both be shown as {shown}")
+        seen[shown] = field.name
     return notation
 
 

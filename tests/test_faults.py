@@ -246,3 +246,30 @@ def test_a_user_template_runs_sandboxed_and_its_errors_name_file_and_line(text, 
 def test_an_over_long_templates_path_is_bad_input(capsys):
     assert main(["pair", "softmax", "cross-entropy", "--templates", "x" * 5000]) == 2
     assert capsys.readouterr().err == "derive: --templates: File name too long\n"
+
+
+CLASHES = [  # (options, the two roles the message must name)
+    (["--symbol", "output=delta"], ("Kronecker delta", "output")),
+    (["--reduction", "mean", "--symbol", "classes=N"], ("number of examples", "classes")),
+    (["--reduction", "mean", "--symbol", "sum_index=n"], ("example index", "sum_index")),
+    (["--reduction", "mean", "--symbol", "free_index=m"], ("example m", "free_index")),
+    (["--reduction", "mean", "--symbol", "output=L"], ("per-example loss", "output")),
+    (["--symbol", "input=e"], ("Euler's number", "input")),
+    (["--symbol", "target=u"], ("variable u", "target")),
+    (["--symbol", "output=lamda", "--symbol", "target=lambda"], ("output", "target")),
+    (["--symbol", "output=y"], ("output", "target")),
+]
+
+
+@pytest.mark.parametrize("options, roles", CLASHES, ids=range(len(CLASHES)))
+def test_names_that_would_look_the_same_are_refused_naming_both_roles(options, roles, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["pair", "softmax", "cross-entropy", *options, "--format", "md", "-o", "-"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and all(role in err for role in roles), err
+
+
+@pytest.mark.parametrize("options", [["--symbol", "classes=N"], ["--symbol", "output=a", "--symbol", "target=t"], []])
+def test_names_that_print_apart_are_accepted(options, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["pair", "identity", "sum-of-squares", *options, "--format", "md", "-o", "-"]) == 0

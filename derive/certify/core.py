@@ -11,6 +11,8 @@ from derive.certify.arithmetic import FLOATS, floats_agree
 from derive.certify.evaluator import Evaluator
 from derive.certify.numbers import _agree, _agree_numbers, _sympy_number
 from derive.certify.points import (
+    CONSTANT_PATTERNS,
+    INPUT_SCALES,
     World,
     _index_assignments,
     _index_symbols,
@@ -20,6 +22,8 @@ from derive.certify.points import (
     _random_values,
     _symbols_in,
     _unclash,
+    constant_indices,
+    sample_sizes,
     target_total,
 )
 from derive.certify.proof import attempt
@@ -29,10 +33,11 @@ from derive.symbols import FREE_INDEX
 from derive.trail import Certificate, Rule, Step, Trail
 
 CHECK_CLASSES = (1, 2, 3, 5)
-POINTS = 2
+POINTS = 2  # random points per H for the gradient's components
+MIN_POINTS = len(INPUT_SCALES) + 1  # a comparison: one point per index pattern, and at least this many per H
 PROVED = Certificate("proof")
-REFERENCE_CLASSES = 3
-REFUTE_CLASSES = 12  # a step the kernel could not prove is also tried at every H up to this  # the plain, independent recheck of the result runs at H <= 3 (it grows with H)
+REFERENCE_CLASSES = 3  # the plain, independent recheck of the result runs at H <= 3 (it grows with H)
+REFUTE_CLASSES = 12  # a step the kernel could not prove is also tried at every H up to this
 
 
 class CertificationError(Exception):
@@ -54,14 +59,20 @@ class Certifier:
         symbols = _index_symbols(before, after)
         before, after = _unclash(before, symbols), _unclash(after, symbols)
         placeholders = _placeholders(before, after)
-        for classes in self.sizes:
-            for indices in _index_assignments(symbols, classes, self.rng):
-                for _ in range(POINTS):
-                    world = World(classes, indices, _random_values(classes, total, placeholders, self.rng))
-                    ok, detail = self.agree(before, after, world)
-                    if not ok:
-                        where = ", ".join(f"{s}={v}" for s, v in indices.items())
-                        return False, f"H={classes}{', ' + where if where else ''}: {detail}"
+        constants = constant_indices(before, after)
+        symbolic = self.trail.classes is None
+        patterns = constants if symbolic or len(constants) <= CONSTANT_PATTERNS else ()
+        drawn = 0
+        for classes in sample_sizes(self.sizes, symbolic, self.trail.min_classes, constants, self.rng):
+            assignments = _index_assignments(symbols, classes, self.rng, patterns)
+            for n in range(max(len(assignments), MIN_POINTS)):  # a point per pattern, each scale at every H
+                indices = assignments[n % len(assignments)]
+                values = _random_values(classes, total, placeholders, self.rng, drawn, self.trail.targets)
+                drawn += 1
+                ok, detail = self.agree(before, after, World(classes, indices, values))
+                if not ok:
+                    where = ", ".join(f"{s}={v}" for s, v in indices.items())
+                    return False, f"H={classes}{', ' + where if where else ''}: {detail}"
         return True, ""
 
     def agree(self, left: Basic, right: Basic, world: World) -> tuple[bool, str]:
@@ -120,8 +131,8 @@ class Certifier:
             indices = {s: int(pattern.get(s, s)) if pattern.get(s, s).is_Integer else values.get(pattern.get(s, s)) for s in symbols}
             if None in indices.values() or any(v > classes for v in indices.values()):
                 continue
-            world = World(classes, indices, _random_values(classes, total, placeholders, self.rng))
-            ok, detail = self.agree(left, right, world)
+            values = _random_values(classes, total, placeholders, self.rng, classes, self.trail.targets)
+            ok, detail = self.agree(left, right, World(classes, indices, values))
             if not ok:
                 where = ", ".join(f"{s}={v}" for s, v in indices.items())
                 raise CertificationError(f"step '{step.rule.title}' failed certification (H={classes}, {where}: {detail})")

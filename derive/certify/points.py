@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from mpmath.libmp import from_float, fzero, mpf_add, mpf_div, mpf_mul, to_float
-from sympy import Add, Basic, Derivative, Eq, Float, Indexed, Mul, Pow, Sum, Symbol, exp, log
+from sympy import Add, Basic, Derivative, Eq, Float, Indexed, KroneckerDelta, Mul, Pow, Sum, Symbol, exp, log
 
 from derive.certify.arithmetic import MPF
 from derive.certify.numbers import _BITS, _MPMATH, _RN, _UNSUPPORTED, PRECISION
@@ -17,7 +17,16 @@ from derive.context import bound_indices, fresh_index
 from derive.sums import SumExcept
 from derive.symbols import CLASSES, INPUT, TARGET
 
-MAX_INDEX_PATTERNS = 6
+MAX_INDEX_PATTERNS = 6    # index patterns drawn when there are too many to list (at POINTS points each)
+ALL_PATTERNS = 25         # every pattern is listed when there are at most this many (H = 5 with two indices)
+EXTRA_CLASSES = (6, 12)   # symbolic H: one more H, drawn from this range for every comparison
+CONSTANT_CLASSES = 1000   # a constant index up to this is sampled (k = 7 when δ_{k7} or o_7 appears)
+CONSTANT_PATTERNS = 8     # at most this many distinct constant indices get patterns of their own
+# inputs on three scales, both signs: |z| in [0, 1], [1, 3] and [5, 8]; the n-th point of a comparison uses scale n % 3
+INPUT_SCALES = ((0.0, 1.0), (1.0, 3.0), (5.0, 8.0))
+TARGET_RANGES = {"any": (-3.0, 3.0)}  # targets as declared: `any` is negative and above 1 as well
+TARGET_RANGE = (0.05, 1.0)            # one-hot and distribution targets: in [0, 1]
+OTHER_RANGE = (0.2, 0.9)              # any other leaf (the other examples' losses L_n): a value per index
 
 
 @dataclass(frozen=True)
@@ -42,11 +51,16 @@ def leaf_token(base):
 class _RandomValues(Mapping):
     """The leaf values of one random point, drawn exactly as before; each number is made on first use."""
 
-    def __init__(self, classes: int, total, placeholders: list[Symbol], rng: random.Random):
-        uniform, draw = rng.uniform, rng.random  # uniform(a, b) is a + (b - a) * random(): the same draws, inlined
+    def __init__(self, classes: int, total, placeholders: list[Symbol], rng: random.Random, scale: int = 0,
+                 targets: str | None = None):
+        uniform, draw = rng.uniform, rng.random  # uniform(a, b) is a + (b - a) * random(), inlined
         self.classes = classes
-        self._inputs = [-2 + 4 * draw() for _ in range(classes)]
-        self._weights = [0.05 + (1 - 0.05) * draw() for _ in range(classes)]
+        low, high = INPUT_SCALES[scale % len(INPUT_SCALES)]
+        self._inputs = [(low + (high - low) * draw()) * (1 if draw() < 0.5 else -1) for _ in range(classes)]
+        low, high = TARGET_RANGES.get(targets, TARGET_RANGE)
+        self._weights = [low + (high - low) * draw() for _ in range(classes)]
+        self._salt = f"{draw():.17g}"  # seeds the values of other leaves, so every (base, index) has its own
+        self._others: dict = {}
         self._total = total  # None (targets are the weights) or an mpf the targets are scaled to sum to
         self._scale = None
         self._placeholders = {symbol: from_float(uniform(0.2, 0.9)) for symbol in placeholders}
@@ -66,8 +80,19 @@ class _RandomValues(Mapping):
             value = self._made[key] = self._make(base, index)
         return value
 
+    def _other(self, base, index):
+        """A leaf that is neither an input nor a target (``L_n``): its own value at every index, so
+        that a step replacing ``Σ_{n≠m} L_n`` by ``(N − 1) L_1`` cannot pass."""
+        key = (str(base), index)
+        value = self._others.get(key)
+        if value is None:
+            value = self._others[key] = random.Random(f"{self._salt}/{key[0]}/{index}").uniform(*OTHER_RANGE)
+        return value
+
     def _make(self, base, index):
         kind = base if type(base) is str else _LEAVES.get(base)
+        if kind is None and type(index) is int and index >= 1:
+            return from_float(self._other(base, index))
         if kind is None or type(index) is not int or not 1 <= index <= self.classes:
             return None
         if kind == "input":
@@ -88,6 +113,8 @@ class _RandomValues(Mapping):
     def float_leaf(self, base, index):
         """``leaf`` as a machine float: the same point to 53 bits (the draws are floats already)."""
         kind = base if type(base) is str else _LEAVES.get(base)
+        if kind is None and type(index) is int and index >= 1:
+            return self._other(base, index)
         if kind is None or type(index) is not int or not 1 <= index <= self.classes:
             return None
         if kind == "input":
@@ -172,16 +199,48 @@ def _placeholders_of(free: set) -> list[Symbol]:
     return sorted((s for s in free if isinstance(s, Symbol) and not s.is_integer and s != CLASSES), key=str)
 
 
-def _index_assignments(symbols: list[Symbol], classes: int, rng: random.Random) -> list[dict]:
-    """Every assignment for tiny H, otherwise a spread including all-equal and all-distinct patterns."""
-    if classes ** len(symbols) <= MAX_INDEX_PATTERNS:  # (the count of every assignment, without listing them)
+def _index_assignments(symbols: list[Symbol], classes: int, rng: random.Random, constants=()) -> list[dict]:
+    """Every assignment when there are at most ``ALL_PATTERNS``, otherwise a spread including all-equal
+    and all-distinct patterns; and, for every constant index ``c <= H`` of the expression, every pattern
+    that puts some of the free indices at ``c`` (the rest elsewhere)."""
+    if classes ** len(symbols) <= ALL_PATTERNS:  # (the count of every assignment, without listing them)
         return [dict(zip(symbols, values)) for values in product(range(1, classes + 1), repeat=len(symbols))]
     chosen = [dict.fromkeys(symbols, 1), dict.fromkeys(symbols, classes)]
     if classes >= len(symbols):
         chosen.append(dict(zip(symbols, rng.sample(range(1, classes + 1), len(symbols)))))
     while len(chosen) < MAX_INDEX_PATTERNS:
         chosen.append(dict(zip(symbols, (rng.randint(1, classes) for _ in symbols))))
+    for constant in constants:
+        if constant > classes:
+            continue
+        elsewhere = [m for m in range(1, classes + 1) if m != constant] or [constant]
+        for at in product((True, False), repeat=len(symbols)):
+            if any(at):
+                pattern = {s: constant if here else rng.choice(elsewhere) for s, here in zip(symbols, at)}
+                if pattern not in chosen:
+                    chosen.append(pattern)
     return chosen
+
+
+def constant_indices(*exprs: Basic) -> tuple[int, ...]:
+    """The positive whole numbers used as an index (``o_7``, ``δ_{k7}``), smallest first."""
+    found = set()
+    for expr in exprs:
+        for node in expr.atoms(Indexed):
+            found.update(int(i) for i in node.indices if i.is_Integer and i > 0)
+        for node in expr.atoms(KroneckerDelta):
+            found.update(int(i) for i in node.args if i.is_Integer and i > 0)
+    return tuple(sorted(found))
+
+
+def sample_sizes(sizes: tuple[int, ...], symbolic: bool, min_classes: int, constants, rng: random.Random):
+    """The H values a comparison is made at: the trail's, and at symbolic H one drawn from
+    ``EXTRA_CLASSES`` and every constant index (up to ``CONSTANT_CLASSES``), so that the index exists."""
+    if not symbolic:
+        return sizes
+    extra = [rng.randint(*EXTRA_CLASSES)]
+    extra += [c for c in constants if c <= CONSTANT_CLASSES]
+    return sizes + tuple(sorted({h for h in extra if h >= min_classes} - set(sizes)))
 
 
 def target_total(assumptions) -> Basic | None:
@@ -193,10 +252,12 @@ def target_total(assumptions) -> Basic | None:
     return None
 
 
-def _random_values(classes: int, total: Basic | None, placeholders: list[Symbol], rng: random.Random) -> Mapping:
-    """Random inputs and targets; targets are scaled to sum to ``total`` when a step relies on that."""
+def _random_values(classes: int, total: Basic | None, placeholders: list[Symbol], rng: random.Random,
+                   scale: int = 0, targets: str | None = None) -> Mapping:
+    """Random inputs (on the ``scale``-th of ``INPUT_SCALES``) and targets (as the ``targets`` kind
+    declares); targets are scaled to sum to ``total`` when a step relies on that."""
     scale_to = None if total is None else Float(total, PRECISION)._mpf_
-    return _RandomValues(classes, scale_to, placeholders, rng)
+    return _RandomValues(classes, scale_to, placeholders, rng, scale, targets)
 
 
 def _symbols_in(exprs) -> set:

@@ -66,5 +66,13 @@ class ReferenceEvaluator:
         numeric = concrete.xreplace(values)
         leftover = numeric.free_symbols
         if leftover:
-            numeric = numeric.xreplace({symbol: values.get(symbol, Float("0.37", PRECISION)) for symbol in leftover})
+            numeric = numeric.xreplace({symbol: _leaf(world.values, symbol) for symbol in leftover})
         return numeric.evalf(PRECISION)
+
+
+def _leaf(values, symbol) -> Basic:
+    """The point's value of a leaf the items did not list (``L_n``), or 0.37 for what it has none of."""
+    try:
+        return values[symbol]
+    except KeyError:
+        return Float("0.37", PRECISION)
