@@ -29,6 +29,7 @@ from sympy.core.cache import clear_cache
 
 from derive import catalog
 from derive.deadline import budget
+from derive.certify.proof import prove
 from derive.certify import CertificationError, certify
 from derive.context import Context
 from derive.diagnose import FAMILIES, Diagnosis, Sample, agree, diagnose
@@ -446,6 +447,15 @@ def symbolic_proof(claim: Expr, ref: Reference) -> str | None:
         if cancels(False):
             return "plain"
         if ref.targets in ("one-hot", "distribution") and cancels(True):
+            return "assumption"
+        return kernel()
+
+    def kernel() -> str | None:
+        """The certifier's proof kernel: every index pattern (``k = 3`` when ``z_3`` appears), all H."""
+        definitions = ref.trail.definitions
+        if prove(claim, ref.truth, definitions) is None:
+            return "plain"
+        if ref.targets in ("one-hot", "distribution") and prove(claim, ref.truth, definitions, Integer(1)) is None:
             return "assumption"
         return None
     try:

@@ -66,7 +66,14 @@ def run(args) -> int:
               "set DERIVE_DEBUG=1 for details", file=sys.stderr)
         return 3
     sys.stdout.write(text)
-    return 0 if outcome.holds else 1
+    return verdict_code(outcome)
+
+
+def verdict_code(outcome) -> int:
+    """0 only with a proof; agreement at sampled points without one is 3 (not refuted, no proof)."""
+    if not outcome.holds:
+        return 1
+    return 0 if outcome.method == "symbolic" else 3
 
 
 def _one_line(error: Exception) -> str:
@@ -330,6 +337,7 @@ def as_json(view: CheckView, outcome: Outcome) -> dict:
     symbolic = outcome.method == "symbolic"
     return {
         "holds": outcome.holds,
+        "proved": outcome.holds and symbolic,
         "activation": ref.problem.activation,
         "loss": ref.problem.loss,
         "targets": ref.targets,

@@ -138,7 +138,6 @@ def test_equal_claims_are_proved_symbolically(refs, activation, loss, wrt, targe
 
 HOLDS_SAMPLED = [
     ("softmax", "cross-entropy", "z", None, "o[k] - y[k]**2"),           # one-hot: y_k**2 = y_k
-    ("softmax", "poisson", "z", None, "o[k]*sum(y[i], i) - y[k]"),       # needs sum_i o_i = 1
     ("softmax", "cross-entropy", "o", None, "-y[k]*sum(o[i], i)/o[k]"),  # softmax outputs sum to one
     ("softmax", "cross-entropy", "z", None, "sum(sum(o[i]*y[j], j), i)*o[k] - y[k]"),  # a double sum
 ]
@@ -149,6 +148,11 @@ def test_claims_equal_only_under_the_assumptions_are_sampled(refs, activation, l
     outcome = verdict(refs, activation, loss, claim, wrt, targets)
     assert outcome.holds and outcome.method == "sampled"
     assert outcome.classes == (1, 2, 3, 4, 5, 6) and outcome.points >= 60
+
+
+def test_the_proof_kernel_proves_what_follows_from_the_definitions(refs):
+    ref = refs("softmax", "poisson")  # targets any; sum_i o_i = 1 follows from softmax's definition
+    assert symbolic_proof(read_claim("o[k]*sum(y[i], i) - y[k]", ref), ref) == "plain"
 
 
 def test_symbolic_proof_says_which_assumption_it_used(refs):

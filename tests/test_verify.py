@@ -124,3 +124,27 @@ def test_unreadable_input_exits_2(tmp_path, capsys, text):
 def test_the_reader_refuses_huge_numbers(text):
     with pytest.raises(SreprError):  # before SymPy computes anything (it used to run for minutes)
         load(text)
+
+
+WRONG_CLAIMS = [
+    ["identity", "sum-of-squares", "--claim=o[k] - abs(y[k])"],
+    ["softmax", "cross-entropy", "--claim=o[k]-y[k] + abs(z[k]-3) + z[k] - 3"],
+    ["softmax", "cross-entropy",
+     "--claim=o[k]-y[k] + (sum(1,i)-1)*(sum(1,i)-2)*(sum(1,i)-3)*(sum(1,i)-4)*(sum(1,i)-5)*(sum(1,i)-6)"],
+    ["softmax", "cross-entropy", "--H", "6", "--claim=o[k]-y[k] + 1 - abs(z[k]-z[3])/(abs(z[k]-z[3]) + 1/10**30)"],
+]
+
+
+@pytest.mark.parametrize("arguments", WRONG_CLAIMS)
+def test_check_never_calls_a_wrong_claim_correct(capsys, arguments):
+    code = main(["check", *arguments])
+    out = capsys.readouterr().out
+    assert code in (1, 3)  # wrong (a counterexample), or not refuted with no proof: never "holds"
+    assert "The claim is correct" not in out
+    if code == 3:
+        assert out.startswith("Not refuted; no proof found")
+
+
+def test_check_says_holds_only_with_a_proof(capsys):
+    assert main(["check", "softmax", "cross-entropy", "--claim=o[k]-y[k]"]) == 0
+    assert capsys.readouterr().out.startswith("The claim is correct")

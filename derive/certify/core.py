@@ -8,6 +8,7 @@ from dataclasses import replace
 from sympy import Basic
 
 from derive.certify.arithmetic import FLOATS, floats_agree
+from derive.certify.assumptions import assumption_errors
 from derive.certify.evaluator import Evaluator
 from derive.certify.numbers import _agree, _agree_numbers, _sympy_number
 from derive.certify.points import (
@@ -50,6 +51,7 @@ class Certifier:
         self.floats = Evaluator(trail.definitions, arithmetic=FLOATS)
         # 193 bits: decides what floats do not, with the derivatives the float evaluator already took
         self.evaluator = Evaluator(trail.definitions, memory=self.floats.memory)
+        self.proofs: dict = {}  # the proof kernel's evaluated sides and normal forms, shared by the steps
         self.rechecked = 0  # points where floats did not agree and the 193-bit values decided
         self.rng = random.Random(seed)
         sizes = CHECK_CLASSES if trail.classes is None else (trail.classes,)
@@ -108,7 +110,7 @@ class Certifier:
         """The first line: a symbolic proof for every H and index (``derive.certify.proof``), or why not."""
         pairs = [(step.before, step.after)] + ([] if step.focus is None else [step.focus])
         for left, right in pairs:
-            reason, pattern = attempt(left, right, self.trail.definitions, total)
+            reason, pattern = attempt(left, right, self.trail.definitions, total, self.proofs)
             if reason is not None:
                 if pattern is not None:
                     self.refute(step, left, right, pattern, total)
@@ -229,6 +231,9 @@ def _shown(value) -> str:
 
 def certify(trail: Trail, seed: int = 20261123) -> Trail:
     """Return ``trail`` with every step marked certified, or raise ``CertificationError``."""
+    errors = assumption_errors(trail)
+    if errors:
+        raise CertificationError(errors[0])
     certifier = Certifier(trail, seed)
     try:
         certifier.chain()

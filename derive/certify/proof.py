@@ -49,18 +49,23 @@ def prove(before: Basic, after: Basic, definitions: tuple = (), total: Basic | N
     return attempt(before, after, definitions, total)[0]
 
 
-def attempt(before: Basic, after: Basic, definitions: tuple = (), total: Basic | None = None) -> tuple[str | None, dict | None]:
+def attempt(
+    before: Basic, after: Basic, definitions: tuple = (), total: Basic | None = None, memo: dict | None = None,
+) -> tuple[str | None, dict | None]:
     """``prove``, and the index pattern where the difference did not reduce to 0 (a place to look for
-    a counterexample), when there is one."""
+    a counterexample), when there is one.  ``memo`` (a dict the caller keeps for one trail) remembers
+    evaluated sides and normal forms: consecutive steps share a side."""
     defs = {eq.lhs.base: (eq.lhs.indices[0], eq.rhs) for eq in definitions}
+    memo = {} if memo is None else memo
     try:
-        left, right = _evaluated(before, defs), _evaluated(after, defs)
+        left, right = _remembered(memo, ("evaluated", before, definitions), lambda: _evaluated(before, defs)), \
+            _remembered(memo, ("evaluated", after, definitions), lambda: _evaluated(after, defs))
         indices = _index_names(left, right)
         patterns = _partitions(indices)
         if len(patterns) > MAX_PATTERNS:
             return f"too many index patterns ({len(patterns)})", None
         for pattern in patterns:
-            difference = _normal(_resolve(left, pattern), total) - _normal(_resolve(right, pattern), total)
+            difference = _normal_memo(memo, left, pattern, total) - _normal_memo(memo, right, pattern, total)
             if not _zero(difference):
                 shown = ", ".join(f"{a}={b}" for a, b in pattern.items() if a != b) or "distinct indices"
                 return f"the difference does not reduce to 0 ({shown})", pattern
@@ -69,6 +74,17 @@ def attempt(before: Basic, after: Basic, definitions: tuple = (), total: Basic |
     except RecursionError:
         return "the expression is too deep for the proof kernel", None
     return None, None
+
+
+def _remembered(memo: dict, key, work):
+    if key not in memo:
+        memo[key] = work()
+    return memo[key]
+
+
+def _normal_memo(memo: dict, side: Basic, pattern: dict, total: Basic | None) -> Basic:
+    key = ("normal", side, tuple(sorted(((a, b) for a, b in pattern.items()), key=str)), total)
+    return _remembered(memo, key, lambda: _normal(_resolve(side, pattern), total))
 
 
 # -- 1. derivatives by sympy.diff, then definitions substituted ------------------------------
