@@ -245,7 +245,7 @@ def run(argv: list[str]) -> list[Path] | int | None:
 ERROR_EXITS = (
     ((UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing, OutputError, TemplateError), 2, ""),
     ((TimeLimit,), 2, ""),
-    ((PdfError,), 1, "no PDF written: "),
+    ((PdfError,), 2, "no PDF written: "),
     ((CertificationError,), 1, "certification failed, nothing written: "),
     ((StepLimitError,), 1, "the derivation did not finish: "),
     ((OSError,), 2, "cannot write: "),

@@ -171,6 +171,8 @@ def _syntax_tree(text: str) -> tuple[ast.expr, int]:
         if not " " <= char <= "~":
             raise ParseError(f"character U+{ord(char):04X} is not allowed at column {column} "
                              f"(only printable ASCII)")
+        if char == "#":  # Python would read the rest as a comment and drop it silently
+            raise ParseError(f"character '#' is not allowed at column {column}")
     stripped = text.strip(" ")
     if not stripped:
         raise ParseError("empty expression")

@@ -196,8 +196,17 @@ def pdf_command(source: str) -> list[list[str]]:
     return [[pdflatex, *flags, source]] * 2
 
 
+def _typesettable(tex: str) -> None:
+    """Refuse, before LaTeX runs, a character pdflatex cannot set (T1 and utf8 input cover Latin-1)."""
+    for char in tex:
+        if ord(char) > 0xFF or (ord(char) < 0x20 and char not in "\n\t") or 0x7F <= ord(char) < 0xA0:
+            raise PdfError(f"cannot typeset character U+{ord(char):04X} in a PDF (only Latin-1 letters and signs); "
+                           "use --format tex and a Unicode engine such as xelatex")
+
+
 def build_pdf(tex: str) -> bytes:
     """Compile a standalone LaTeX document in a temporary folder and return the PDF."""
+    _typesettable(tex)
     with tempfile.TemporaryDirectory(prefix="derive-pdf-") as folder:
         work = Path(folder)
         (work / "derivation.tex").write_text(tex, encoding="utf-8")

@@ -273,3 +273,56 @@ def test_names_that_would_look_the_same_are_refused_naming_both_roles(options, r
 def test_names_that_print_apart_are_accepted(options, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["pair", "identity", "sum-of-squares", *options, "--format", "md", "-o", "-"]) == 0
+
+
+@pytest.mark.parametrize("side, text", [("--activation", "z # + 1"), ("--loss", "sum(o[i], i) # y[i]")])
+def test_a_hash_is_refused_not_read_as_a_comment(side, text, tmp_path, monkeypatch, capsys):
+    other = ["--loss", "sum(o[i], i)"] if side == "--activation" else ["--activation", "z"]
+    monkeypatch.chdir(tmp_path)
+    assert main(["pair", side, text, *other]) == 2
+    assert "'#' is not allowed at column" in capsys.readouterr().err
+
+
+def test_the_readme_states_no_agreement_figure_the_check_output_does_not():
+    import re
+
+    from derive.cli_check import AGREEMENT_DIGITS
+
+    readme = (ROOT / "README.md").read_text()
+    check = readme[readme.index("## Checking a gradient"):readme.index("## Command line")]
+    figures = re.findall(r"agree(?:ment|s)? to (\d+) (?:significant )?digits", check)
+    assert all(int(figure) == AGREEMENT_DIGITS for figure in figures), figures
+
+
+def test_what_pdflatex_cannot_typeset_is_refused_before_it_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([*PAIR, "--name", "\u041f\u0440\u0438\u0432\u0435\u0442", "--format", "pdf", "-o", "x.pdf"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("derive: no PDF written: cannot typeset character U+041F") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_latex_failure_is_exit_2_with_pdflatexs_first_error(tmp_path, monkeypatch, capsys):
+    from tooling import require_tool
+
+    require_tool("pdflatex")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "derivation.tex.j2").write_text(
+        "\\documentclass{article}\n\\begin{document}\n\\nosuchmacro\n\\end{document}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main([*PAIR, "--templates", "mine", "--format", "pdf", "-o", "x.pdf"]) == 2
+    err = capsys.readouterr().err
+    assert err == "derive: no PDF written: LaTeX failed: Undefined control sequence.\n", err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_characters_latin1_can_set_reach_the_pdf_as_themselves(tmp_path, monkeypatch, capsys):
+    from tooling import require_tool
+
+    require_tool("pdflatex")
+    pdftotext = require_tool("pdftotext")
+    monkeypatch.chdir(tmp_path)
+    name = 'a <b> | "c" caf\u00e9'
+    assert main([*PAIR, "--name", name, "--format", "pdf", "-o", "x.pdf"]) == 0, capsys.readouterr().err
+    text = subprocess.run([pdftotext, "x.pdf", "-"], capture_output=True, text=True, timeout=WAIT_S).stdout
+    assert name in text

@@ -16,4 +16,6 @@ def common_factor(node, ctx):
     tidied = factor_terms(node)
     if tidied == node or count_ops(tidied) >= count_ops(node):
         return None
+    if tidied.func(*tidied.args) == node:
+        return None  # SymPy multiplies a number back into a sum (2(a − b) is 2a − 2b) once it is rebuilt in place
     return local(Rule.COMMON_FACTOR, node, tidied)

@@ -108,7 +108,11 @@ def fold_normalised(node, definition):
     replacements = {}
     for input_base in _inputs(definition):
         for m in _free_indices(node, input_base):
-            replacements[numerator.xreplace({definition.index: m})] = definition.base[m] * total
+            at = numerator.xreplace({definition.index: m})
+            if at.is_number:
+                continue  # e^{Z_1 − Z_1} = 1 at a constant index: not something to look for
+            for power in (1, 2, 3):  # SymPy writes (e^{u})^2 as e^{2u}
+                replacements[at**power] = (definition.base[m] * total) ** power
     if not replacements:
         return None
     placeholder = Dummy("S")
