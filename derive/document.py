@@ -100,6 +100,7 @@ class VerdictView:
     factor: str | None
     vanishes_at: tuple[str, ...]
     when_targets_sum_to_one: bool
+    when_normalised: str | None = None  # the result once the targets sum to one (targets 'any')
     keeps_inputs: bool = False  # the result still has Z: no inverse of the activation is valid on the whole line
 
 
@@ -283,6 +284,7 @@ def verdict_view(fmt: Formatter, trail: Trail) -> VerdictView | None:
         factor=None if verdict.factor is None else fmt.tex(verdict.factor),
         vanishes_at=tuple(fmt.tex(value) for value in verdict.vanishes_at),
         when_targets_sum_to_one=verdict.when_targets_sum_to_one,
+        when_normalised=None if verdict.when_normalised is None else fmt.tex(verdict.when_normalised),
         keeps_inputs=any(node.base == INPUT for node in trail.result.atoms(Indexed)),
     )
 

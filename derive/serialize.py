@@ -96,6 +96,8 @@ def trail_to_json(trail: Trail, notation: Notation = Notation()) -> dict[str, An
         data["factor"] = None if verdict.factor is None else _expr(verdict.factor, notation)
         data["factor_vanishes_at"] = [_expr(value, notation) for value in verdict.vanishes_at]
         data["matches_when_targets_sum_to_one"] = verdict.when_targets_sum_to_one
+        if verdict.when_normalised is not None:
+            data["gradient_when_targets_sum_to_one"] = _expr(verdict.when_normalised, notation)
     if trail.gradient is not None:
         data["gradient"] = dump_all(trail.gradient)
     return data
@@ -148,5 +150,6 @@ def trail_from_json(data: dict[str, Any]) -> Trail:
             None if data["factor"] is None else load(data["factor"]["srepr"]),
             tuple(load(value["srepr"]) for value in data["factor_vanishes_at"]),
             data["matches_when_targets_sum_to_one"],
+            None if "gradient_when_targets_sum_to_one" not in data else load(data["gradient_when_targets_sum_to_one"]["srepr"]),
         ),
     )

@@ -130,6 +130,7 @@ class Verdict:
     factor: Basic | None  # result = factor · (O_k − y_k), when such a factor in the outputs exists
     vanishes_at: tuple[Basic, ...] = ()  # output values where the factor is zero (saturation)
     when_targets_sum_to_one: bool = False  # equals O_k − y_k once Σ y_i = 1 is used
+    when_normalised: Basic | None = None  # the result once Σ y_i = 1, when that differs from it (targets 'any')
 
 
 @dataclass(frozen=True, slots=True)

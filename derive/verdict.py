@@ -39,12 +39,14 @@ def judge(result, problem: Problem) -> Verdict:
     result = release(result)
     if expand(result - TARGET_OUTPUT_GAP) == 0:
         return Verdict(True, S.One)
-    normalised = expand(_target_sums_to_one(result) - TARGET_OUTPUT_GAP) == 0
+    summed = _target_sums_to_one(result)
+    normalised = expand(summed - TARGET_OUTPUT_GAP) == 0
+    value = None if summed == result or summed.has(Sum, SumExcept) else tidiest(summed)
     if result.has(Sum, SumExcept):
-        return Verdict(False, None, when_targets_sum_to_one=normalised)
+        return Verdict(False, None, when_targets_sum_to_one=normalised, when_normalised=value)
     ratio = cancel(result / TARGET_OUTPUT_GAP)
     if any(node.base not in (OUTPUT, INPUT) for node in ratio.atoms(Indexed)) or ratio.has(Sum, SumExcept):
-        return Verdict(False, None, when_targets_sum_to_one=normalised)
+        return Verdict(False, None, when_targets_sum_to_one=normalised, when_normalised=value)
     factor = tidiest(ratio)
     zeros = tuple(end for end in _ends(problem) if factor.xreplace({OUTPUT[FREE_INDEX]: end}) == 0)
     return Verdict(False, factor, zeros)

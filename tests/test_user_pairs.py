@@ -148,3 +148,24 @@ def test_listed_pairs_reach_a_fixpoint_and_are_right(activation, loss, extra):
     if "--H" in extra:
         targets = "one-hot" if "one-hot" in extra else "any"
         assert agrees(data, activation, loss, targets) > 0
+
+
+# -- 5. with --targets any, what the gradient becomes when the targets sum to one --------------------
+
+
+@pytest.mark.parametrize(
+    "activation, loss, normalised, matches",
+    [
+        ("exp(z[i]/2)/sum(exp(z[j]/2), j)", CE, (o[k] - y[k]) / 2, False),
+        ("exp(z[i])/sum(exp(z[j]), j)", CE, o[k] - y[k], True),
+    ],
+)
+def test_any_targets_state_the_normalised_gradient(activation, loss, normalised, matches):
+    code, data, err = run_pair(activation, loss)
+    assert code == 0, err
+    assert data["targets"] == "any" and data["matches_when_targets_sum_to_one"] is matches
+    assert (load(data["gradient_when_targets_sum_to_one"]["srepr"]) - normalised).expand() == 0
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        assert main(["pair", "--activation", activation, "--loss", loss, "--format", "md", "-o", "-"]) == 0
+    assert "if they sum to one" in out.getvalue() or matches
