@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 
 from sympy import Basic, Derivative, Eq, Indexed, Sum, Symbol
 
+from derive.facts import StepFacts, step_facts
 from derive.certify import AGREEMENT, FLOAT_DIGITS, PRECISION
 from derive.certify.points import EXTRA_CLASSES, INPUT_SCALES, TARGET_RANGES
 from derive.holding import release
@@ -61,6 +62,8 @@ class StepView:
     folded: bool = True  # Markdown tucks the substeps into <details>
     statement: tuple[str, str] | None = None  # brief: a lemma's result (lhs, value) instead of its derivation
     skipped: tuple[tuple[str, str], ...] = ()  # brief: (number, title) of the steps left out just before this one
+    facts: StepFacts | None = None  # what the step's maths shows: its sentence is chosen by these (derive.facts)
+    constant_tex: str | None = None  # the number a derivative was taken of (facts.constant), as LaTeX
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ class Formatter:
 
         drawn = {a.target: (a.mark.value, None if a.note is None else self.tex(a.note)) for a in step.annotations if a.mark in DRAWN_MARKS}
         sub_lhs = self.tex(step.substeps[0].before) if step.substeps else lhs
+        facts = step_facts(step)
         return StepView(
             number=number,
             rule=step.rule.value,
@@ -200,6 +204,8 @@ class Formatter:
             substeps=tuple(self.step(sub, f"{number}.{n}", sub_lhs) for n, sub in enumerate(step.substeps, start=1)),
             certified=step.certified,
             tested=step.certificate is not None and step.certificate.kind == "tested",
+            facts=facts,
+            constant_tex=None if facts.constant is None else self.tex(facts.constant),
         )
 
     def example(self, example: WorkedExample) -> ExampleView:
