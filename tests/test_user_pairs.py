@@ -169,3 +169,23 @@ def test_any_targets_state_the_normalised_gradient(activation, loss, normalised,
     with redirect_stdout(out), redirect_stderr(err):
         assert main(["pair", "--activation", activation, "--loss", loss, "--format", "md", "-o", "-"]) == 0
     assert "if they sum to one" in out.getvalue() or matches
+
+
+# -- 6. abs: parsed, never differentiated (README), refused in one line; its smooth equivalent derives --
+
+
+@pytest.mark.parametrize(
+    "activation, loss, expected",
+    [
+        ("abs(z)", SSE, 2),
+        ("z", "sum(abs(o[i]-y[i])**3, i)", 2),
+        ("z", "sum(((o[i]-y[i])**2)**1.5, i)", 0),
+    ],
+)
+def test_abs_is_refused_and_the_smooth_form_derives(activation, loss, expected):
+    code, data, err = run_pair(activation, loss, "--H", "2")
+    assert code == expected, err
+    if code == 0:
+        assert agrees(data, activation, loss) > 0
+    else:
+        assert err.count("\n") == 1 and "no rule can finish" in err
