@@ -8,6 +8,7 @@ from dataclasses import replace
 from sympy import Basic
 
 from derive.certify.arithmetic import FLOATS, floats_agree
+from derive.certify.annotations import annotation_errors
 from derive.certify.assumptions import assumption_errors
 from derive.certify.evaluator import Evaluator
 from derive.certify.numbers import _agree, _agree_numbers, _sympy_number
@@ -231,7 +232,7 @@ def _shown(value) -> str:
 
 def certify(trail: Trail, seed: int = 20261123) -> Trail:
     """Return ``trail`` with every step marked certified, or raise ``CertificationError``."""
-    errors = assumption_errors(trail)
+    errors = assumption_errors(trail) + annotation_errors(trail)
     if errors:
         raise CertificationError(errors[0])
     certifier = Certifier(trail, seed)

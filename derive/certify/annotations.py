@@ -1,0 +1,73 @@
+"""Annotations certified like equations (issue 12, item 4): what the prose names must be so.
+
+* a factor named constant does not depend on the inputs (definitions written out) when it
+  leaves a derivative, nor on the summation index when it leaves a sum;
+* the chain rule's intermediate is one the differentiated function goes through;
+* a definition written out is the trail's definition of that quantity;
+* what is said to cancel is a factor of a denominator of what the step rewrote, or the
+  terms struck out add up to zero.
+"""
+
+from __future__ import annotations
+
+from sympy import Basic, Derivative, Indexed, Mul, Pow, Sum, preorder_traversal
+
+from derive.sums import SumExcept
+
+from derive.symbols import INPUT
+from derive.trail import Mark
+
+
+def annotation_errors(trail) -> list[str]:
+    definitions = {eq.lhs.base: (eq.lhs.indices[0], eq.rhs) for eq in trail.definitions}
+    problems = []
+    pending = [(str(n), step) for n, step in enumerate(trail.steps, start=1)]
+    while pending:
+        number, step = pending.pop(0)
+        before = step.before if step.focus is None else step.focus[0]
+        struck = sum((a.target for a in step.annotations if a.mark is Mark.CANCELLED), start=0)
+        for annotation in step.annotations:
+            why = _wrong(annotation, before, definitions, struck == 0)
+            if why:
+                problems.append(f"step {number} ('{step.rule.title}'): {why}")
+        pending.extend((f"{number}.{m}", sub) for m, sub in enumerate(step.substeps, start=1))
+    return problems
+
+
+def _wrong(annotation, before: Basic, definitions: dict, opposites: bool) -> str | None:
+    target = annotation.target
+    if annotation.mark is Mark.CONSTANT:
+        if isinstance(before, Derivative) and _written_out(target, definitions).has(INPUT):
+            return f"{target} is named a constant but depends on the inputs"
+        if isinstance(before, (Sum, SumExcept)) and target.has(before.args[1][0]):
+            return f"{target} is named a constant but depends on the summation index"
+    if annotation.mark is Mark.INTERMEDIATE:
+        inner = [d.expr for d in preorder_traversal(before) if isinstance(d, Derivative)]
+        if inner and not any(expr.has(target) for expr in inner):
+            return f"the chain rule is said to go through {target}, which the function does not contain"
+    if annotation.mark is Mark.DEFINITION and isinstance(target, Indexed) and target.base in definitions:
+        index, body = definitions[target.base]
+        if annotation.note is not None and annotation.note != body.xreplace({index: target.indices[0]}):
+            return f"{target} is written out as {annotation.note}, not as its definition"
+    if annotation.mark is Mark.CANCELLED and not opposites and not _in_a_denominator(target, before):
+        return f"{target} is said to cancel but divides nothing in what the step rewrote"
+    return None
+
+
+def _written_out(expr: Basic, definitions: dict) -> Basic:
+    for _ in range(len(definitions) + 1):
+        found = {n: definitions[n.base][1].xreplace({definitions[n.base][0]: n.indices[0]})
+                 for n in expr.atoms(Indexed) if n.base in definitions}
+        if not found:
+            break
+        expr = expr.xreplace(found)
+    return expr
+
+
+def _in_a_denominator(target: Basic, expr: Basic) -> bool:
+    factors = set(Mul.make_args(target))
+    for node in preorder_traversal(expr):
+        if isinstance(node, Pow) and node.exp.is_negative:
+            if factors & (set(Mul.make_args(node.base)) | {node.base}):
+                return True
+    return False
