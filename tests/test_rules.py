@@ -155,7 +155,7 @@ def trail_for(start, steps=(), result=None, ctx: Context = PLAIN, classes=None) 
         activation="test",
         loss="test",
         classes=classes,
-        targets="test",
+        targets=ctx.assumptions[0].name if ctx.assumptions else "test",  # what the assumption follows from
         start=start,
         steps=tuple(steps),
         result=start if result is None else result,

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from sympy import Basic, Derivative, Indexed, Mul, Pow, Sum, preorder_traversal
+from sympy import Basic, Derivative, Indexed, Mul, Pow, Sum, Symbol, preorder_traversal
 
 from derive.sums import SumExcept
 
@@ -47,11 +47,25 @@ def _wrong(annotation, before: Basic, definitions: dict, opposites: bool) -> str
             return f"the chain rule is said to go through {target}, which the function does not contain"
     if annotation.mark is Mark.DEFINITION and isinstance(target, Indexed) and target.base in definitions:
         index, body = definitions[target.base]
-        if annotation.note is not None and annotation.note != body.xreplace({index: target.indices[0]}):
+        written = body.xreplace({index: target.indices[0]})
+        if annotation.note is not None and _bound_renamed(annotation.note) != _bound_renamed(written):
             return f"{target} is written out as {annotation.note}, not as its definition"
     if annotation.mark is Mark.CANCELLED and not opposites and not _in_a_denominator(target, before):
         return f"{target} is said to cancel but divides nothing in what the step rewrote"
     return None
+
+
+def _bound_renamed(expr: Basic, depth: int = 0) -> Basic:
+    """``expr`` with each sum's bound index renamed by its depth: sums equal up to the name of the
+    index they run over (``Σ_k exp(z_k)`` and ``Σ_j exp(z_j)``) become the same expression."""
+    if not expr.args:
+        return expr
+    if isinstance(expr, (Sum, SumExcept)):
+        bound = expr.args[1][0]
+        fresh = Symbol(f"bound{depth}", integer=True)
+        renamed = expr.xreplace({bound: fresh})
+        return renamed.func(*(_bound_renamed(arg, depth + 1) for arg in renamed.args))
+    return expr.func(*(_bound_renamed(arg, depth) for arg in expr.args))
 
 
 def _written_out(expr: Basic, definitions: dict) -> Basic:
