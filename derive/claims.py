@@ -31,6 +31,7 @@ from derive import catalog
 from derive.deadline import budget
 from derive.certify.proof import prove
 from derive.certify import CertificationError, certify
+from derive.certify.points import INPUT_SCALES, TARGET_RANGES
 from derive.context import Context
 from derive.diagnose import FAMILIES, Diagnosis, Sample, agree, diagnose
 from derive.engine import derive
@@ -46,7 +47,7 @@ from derive.trail import Rule, Trail
 
 PRECISION = 40                 # significant digits of every sampled value
 MAX_SAMPLED_CLASSES = 6        # symbolic H is sampled at H = 1..6
-RANDOM_POINTS = 3              # random points per H and targets family (after the showcase points)
+EXTRA_SAMPLED_CLASSES = (7, 9, 12)  # symbolic H is also sampled at these
 PROOF_SECONDS = 2.0            # wall-clock budget for the symbolic proof
 MAX_EXPONENT_ARGUMENT = 10**5  # exp, sinh, cosh of anything larger is not evaluated (it would not end)
 MAX_VALUE = 10**300            # a value larger than this counts as having no usable value
@@ -89,7 +90,8 @@ class Reference:
     def sampled_classes(self) -> tuple[int, ...]:
         if self.problem.classes is not None:
             return (self.problem.classes,)
-        return tuple(range(max(1, self.inputs.min_classes), MAX_SAMPLED_CLASSES + 1))
+        smallest = max(1, self.inputs.min_classes)
+        return (*range(smallest, MAX_SAMPLED_CLASSES + 1), *EXTRA_SAMPLED_CLASSES)
 
     def shapes(self) -> dict:
         """The true derivative and the wrong form a mistaken chain rule gives (see derive.diagnose)."""
@@ -328,11 +330,13 @@ def _targets(family: str, classes: int, k: int, hot: int, rng: random.Random | N
         return tuple(reversed(_spread(classes))) if rng is None else _composition(rng, classes)
     if rng is None:
         return tuple((Integer(1), Rational(1, 2), Integer(0), Rational(1, 4))[(m - 1) % 4] for m in range(1, classes + 1))
-    return tuple(_decimal(rng, 0, 1) for _ in range(classes))
+    return tuple(_decimal(rng, *TARGET_RANGES["any"]) for _ in range(classes))  # negative, and above 1, too
 
 
-def _variables(ref: Reference, classes: int, rng: random.Random | None) -> tuple[tuple | None, tuple | None]:
+def _variables(ref: Reference, classes: int, rng: random.Random | None, scale: int = 0) -> tuple[tuple | None, tuple | None]:
     """(z, None) with --wrt z; (None, o) with --wrt o, where o is any output the activation can produce.
+
+    Random inputs are drawn on the ``scale``-th of the certifier's ``INPUT_SCALES`` (up to |z| = 8), either sign.
 
     A vector activation (softmax) only produces outputs that sum to one, so its
     outputs are drawn on that simplex; elementwise outputs are independent.
@@ -341,7 +345,8 @@ def _variables(ref: Reference, classes: int, rng: random.Random | None) -> tuple
         if rng is None:
             z = (Rational(1, 2), Rational(3, 2), Rational(-1, 2), Integer(1), Integer(0), Integer(-1))
             return tuple(z[(m - 1) % len(z)] for m in range(1, classes + 1)), None
-        return tuple(_decimal(rng, -2, 2) for _ in range(classes)), None
+        low, high = INPUT_SCALES[scale % len(INPUT_SCALES)]
+        return tuple(_decimal(rng, low, high) * rng.choice((1, -1)) for _ in range(classes)), None
     if ref.activation.has(Sum):
         return None, _spread(classes) if rng is None else _composition(rng, classes)
     if rng is None:
@@ -349,11 +354,16 @@ def _variables(ref: Reference, classes: int, rng: random.Random | None) -> tuple
     return None, tuple(_decimal(rng, *_output_box(ref)) for _ in range(classes))
 
 
-def sample_points(ref: Reference, seed: int = SEED) -> list[Point]:
-    """Showcase points first (H = 3 before the others, round numbers), then random ones; every family."""
+def sample_points(ref: Reference, seed: int = SEED, claim: Expr | None = None) -> list[Point]:
+    """Showcase points first (H = 3 before the others, round numbers), then random ones; every family.
+
+    The random points cover the certifier's domain: inputs on every scale, targets as declared,
+    H up to the largest of ``EXTRA_SAMPLED_CLASSES`` at symbolic H, and every class number the claim names as k.
+    """
     rng = random.Random(seed)
     families = FAMILIES[FAMILIES.index(ref.targets):]
     sizes = sorted(ref.sampled_classes, key=lambda h: (h != 3, h != 2, h == 1, h))
+    named = sorted({int(i) for node in claim.atoms(Indexed) for i in node.indices if i.is_Integer}) if claim is not None else []
     points = []
     for classes in sizes:
         ks = range(1, classes + 1) if classes <= 3 else (1, 2, classes)
@@ -364,10 +374,10 @@ def sample_points(ref: Reference, seed: int = SEED) -> list[Point]:
                 points.append(Point(classes, k, family, inputs, outputs, targets, 4, True))
     for classes in sizes:
         for family in families:
-            for n in range(RANDOM_POINTS):
-                k = rng.randint(1, classes)
+            ks = [rng.randint(1, classes) for _ in range(len(INPUT_SCALES))] + [c for c in named if c <= classes]
+            for n, k in enumerate(ks):
                 hot = k if n % 2 == 0 or classes == 1 else rng.choice([m for m in range(1, classes + 1) if m != k])
-                inputs, outputs = _variables(ref, classes, rng)
+                inputs, outputs = _variables(ref, classes, rng, n)
                 targets = _targets(family, classes, k, hot, rng)
                 points.append(Point(classes, k, family, inputs, outputs, targets, rng.randint(2, 9), False))
     return points
@@ -505,7 +515,7 @@ def check(claim: Expr, ref: Reference, seed: int = SEED) -> Outcome:
     proved = symbolic_proof(claim, ref)
     shapes = ref.shapes()
     samples, first_wrong = [], None
-    for point in sample_points(ref, seed):
+    for point in sample_points(ref, seed, claim):
         evaluation = Evaluation(point, ref.activation)
         values = {}
         for name, expr in shapes.items():

@@ -28,6 +28,7 @@ from sympy.printing.str import StrPrinter
 
 from derive.catalog import UndefinedPair, UnknownName
 from derive.certify import CertificationError
+from derive.certify.points import INPUT_SCALES, TARGET_RANGES
 from derive.claims import PRECISION, ClaimError, Outcome, check, read_claim, reference
 from derive.diagnose import FAMILIES, Diagnosis, Mistake, TOLERANCE
 from derive.holding import release
@@ -158,6 +159,8 @@ class CheckView:
     agreement: int  # significant digits the two sides must share (from diagnose.TOLERANCE)
     families: tuple[str, ...]
     simplex: bool           # --wrt o with a vector activation: outputs drawn where they sum to one
+    largest_input: str      # random inputs are drawn up to this size, either sign (--wrt z)
+    any_targets: tuple[str, str]  # where arbitrary targets are drawn
     assumption: Maths | None
     counterexample: CounterexampleView | None
     diagnosis: DiagnosisView | None
@@ -282,6 +285,10 @@ def _command(problem: Problem) -> str:
     return " ".join(parts)
 
 
+def _plain_number(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
 def check_view(outcome: Outcome, claim_text: str) -> CheckView:
     ref = outcome.reference
     variable = INPUT[FREE_INDEX] if ref.wrt == "z" else OUTPUT[FREE_INDEX]
@@ -299,6 +306,7 @@ def check_view(outcome: Outcome, claim_text: str) -> CheckView:
         pair_steps=len(ref.inputs.steps) if ref.problem.classes is None else None,
         method=outcome.method, sampled=", ".join(str(h) for h in outcome.classes), points=outcome.points,
         digits=PRECISION, agreement=AGREEMENT_DIGITS, families=families, simplex=ref.wrt == "o" and ref.activation.has(Sum),
+        largest_input=_plain_number(INPUT_SCALES[-1][1]), any_targets=tuple(_plain_number(v) for v in TARGET_RANGES["any"]),
         assumption=None if assumption is None or not outcome.assumption_used else maths(assumption),
         counterexample=_counterexample(outcome), diagnosis=_diagnosis(outcome),
         departure=departure(outcome.diagnosis, ref.inputs),

@@ -13,6 +13,7 @@ from sympy import Add, Eq, Expr, Indexed, Mul, Sum, Symbol, log
 
 from derive import catalog
 from derive.context import Context, Definition
+from derive.domain import refuse_outside_domain
 from derive.inverse import invert, placeholder
 from derive.problem import Problem, ProblemError
 from derive.rules.base import d
@@ -120,6 +121,8 @@ def formulate(problem: Problem) -> Formulation:
     activation_name, body = _activation_body(problem, classes)
     loss_name, error, default_targets = _loss_error(problem, classes)
     targets = problem.targets or default_targets
+    if problem.activation_expr is not None or problem.loss_expr is not None:
+        refuse_outside_domain(body, error, loss_name, problem.loss_expr is None)
     w = placeholder()
     inverse = None if body.has(Sum) else invert(body, INPUT[SUM_INDEX], w)
     definitions = (

@@ -54,6 +54,7 @@ class Rule(Enum):
     COMMON_FACTOR = ("common-factor", "Taking out common factors", r"a b + a c = a (b + c)")
     FACTOR_GAP = ("factor-gap", "Factoring out the output error", r"f\,(O_k - y_k)")
     REJOIN = ("rejoin", "Rejoining the sum", r"\sum_{i \neq k} f_i + f_k = \sum_i f_i")
+    RECOGNISE = ("recognise", "Recognising the result", r"f = g \text{ wherever } f - g = 0")
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,12 +35,38 @@ def _target_sums_to_one(expr):
     )
 
 
-def judge(result, problem: Problem) -> Verdict:
+def assumed_total(assumptions):
+    """The total ``c`` of an assumption ``Σ_i y_i = c`` among ``assumptions``, or None."""
+    for assumption in assumptions:
+        statement = assumption.statement
+        if getattr(statement, "lhs", None) is not None and isinstance(statement.lhs, Sum):
+            return statement.rhs
+    return None
+
+
+def recognised(result, definitions: tuple = (), total=None):
+    """``O_k − y_k`` or 0 when ``result`` equals it by value (the activation substituted, for every H,
+    index and input, under ``Σ_i y_i = total`` when given), decided by the proof kernel; else None."""
+    from derive.certify.proof import prove  # the kernel decides equality; it knows no rule
+
+    result = release(result)
+    for simpler in (S.Zero, TARGET_OUTPUT_GAP):
+        if result != simpler and (expand(result - simpler) == 0 or prove(result, simpler, definitions, total) is None):
+            return simpler
+    return None
+
+
+def judge(result, problem: Problem, definitions: tuple = ()) -> Verdict:
+    """The verdict by value: the form is tried first, then the proof kernel (``recognised``)."""
     result = release(result)
     if expand(result - TARGET_OUTPUT_GAP) == 0:
         return Verdict(True, S.One)
+    if result == 0:
+        return Verdict(False, S.Zero)
     summed = _target_sums_to_one(result)
     normalised = expand(summed - TARGET_OUTPUT_GAP) == 0
+    if not normalised and result.has(TARGET) and definitions:
+        normalised = recognised(result, definitions, S.One) == TARGET_OUTPUT_GAP
     value = None if summed == result or summed.has(Sum, SumExcept) else tidiest(summed)
     if result.has(Sum, SumExcept):
         return Verdict(False, None, when_targets_sum_to_one=normalised, when_normalised=value)

@@ -139,10 +139,9 @@ WRONG_CLAIMS = [
 def test_check_never_calls_a_wrong_claim_correct(capsys, arguments):
     code = main(["check", *arguments])
     out = capsys.readouterr().out
-    assert code in (1, 3)  # wrong (a counterexample), or not refuted with no proof: never "holds"
-    assert "The claim is correct" not in out
-    if code == 3:
-        assert out.startswith("Not refuted; no proof found")
+    # refuted by the widened sample: negative targets, |z| up to 8, H up to 12, the named class k = 3
+    assert code == 1, out
+    assert out.startswith("The claim is wrong") and "Counterexample" in out
 
 
 def test_check_says_holds_only_with_a_proof(capsys):

@@ -255,7 +255,7 @@ def _sums(expr: Basic) -> Basic:
 
 def _sum_terms(function: Basic, index: Symbol, lower: Basic, upper: Basic) -> Basic:
     """``Σ_{index=lower}^{upper} function`` by linearity, sifting and constant factors."""
-    terms = Add.make_args(expand(function, power_exp=False, log=False))
+    terms = Add.make_args(expand(function, power_exp=True, log=False))  # e^{z_j - z_1} = e^{z_j} e^{-z_1}
     result = []
     for term in terms:
         factors = Mul.make_args(term)

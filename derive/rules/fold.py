@@ -13,6 +13,7 @@ from __future__ import annotations
 from sympy import Add, Derivative, Dummy, Indexed, Mul, Pow, Sum, cancel as sympy_cancel, count_ops, expand, factor, fraction
 
 from derive.rules.base import local
+from derive.symbols import INPUT
 from derive.trail import Rule
 
 
@@ -129,8 +130,8 @@ def fold(node, ctx):
     if node.has(Derivative) or not isinstance(node, (Mul, Pow, Add)):
         return None
     for definition in ctx.definitions:
-        if definition.base not in ctx.inline:
-            continue
+        if definition.base not in ctx.inline or _inputs(definition) != {INPUT}:
+            continue  # only the activation, read off the inputs: ``e_i = O_i`` must not turn O back into e
         folded = fold_normalised(node, definition) if node.has(Sum) else fold_elementwise(node, definition)
         if folded is not None and folded != node:
             return local(Rule.FOLD, node, folded)
