@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from derive.certify import CertificationError, Certifier
+from derive.certify.annotations import annotation_errors
+from derive.certify.assumptions import assumption_errors
 from derive.serialize import trail_from_json
 from derive.trail import Step, Trail
 
@@ -45,6 +47,9 @@ def verify(trail: Trail) -> tuple[list[str], str | None]:
     """The lines to print and, if a step fails, why (the first failure)."""
     certifier = Certifier(trail)
     lines: list[str] = []
+    problems = assumption_errors(trail)
+    if problems:
+        return lines, problems[0]
     try:
         try:
             certifier.chain()
@@ -58,6 +63,9 @@ def verify(trail: Trail) -> tuple[list[str], str | None]:
             except (ValueError, TypeError, ArithmeticError) as error:  # hand-edited maths SymPy cannot evaluate
                 return lines, f"step {number} ({step.rule.value}): cannot be evaluated ({type(error).__name__}: {error})"
             lines.extend(_lines(checked, str(number)))
+        problems = annotation_errors(trail)  # the words, once the equations hold (as ``certify`` does)
+        if problems:
+            return lines, problems[0]
         try:
             certifier.result()
         except CertificationError as error:

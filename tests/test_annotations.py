@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from sympy import Derivative
+from sympy import Derivative, Eq, Ne
 
 from derive.certify import CertificationError, certify
 from derive.certify.annotations import annotation_errors
@@ -62,3 +62,18 @@ def test_an_edited_annotation_is_refused(name):
 @pytest.mark.parametrize("pair", [("softmax", "cross-entropy"), ("tanh", "sum-of-squares"), ("sigmoid", "binary-cross-entropy")])
 def test_the_untouched_annotations_pass(pair):
     assert annotation_errors(derive(Problem(*pair))) == []
+
+
+def test_swapped_underbrace_labels_are_refused():
+    """The i = k and i ≠ k labels of the index split exchanged: the equations are untouched."""
+    def swap(a):
+        return replace(a, note=Eq(*a.note.args) if isinstance(a.note, Ne) else Ne(*a.note.args))
+
+    trail = derive(Problem())
+    steps = []
+    for step in trail.steps:
+        if any(a.mark is Mark.UNDERBRACE for a in step.annotations):
+            step = replace(step, annotations=tuple(swap(a) if a.mark is Mark.UNDERBRACE else a for a in step.annotations))
+        steps.append(step)
+    with pytest.raises(CertificationError, match="is labelled"):
+        certify(replace(trail, steps=tuple(steps)))

@@ -147,3 +147,19 @@ def test_check_never_calls_a_wrong_claim_correct(capsys, arguments):
 def test_check_says_holds_only_with_a_proof(capsys):
     assert main(["check", "softmax", "cross-entropy", "--claim=o[k]-y[k]"]) == 0
     assert capsys.readouterr().out.startswith("The claim is correct")
+
+
+def test_verify_refuses_the_other_examples_losses_made_equal_under_mean(tmp_path, capsys):
+    """Σ_{n≠m} L_n written (N − 1) L_1 in the definition step: the derivative still agrees (L does not
+    depend on the inputs), but the function printed under it is wrong, so the step is refused."""
+    from derive.sums import SumExcept
+    from derive.symbols import EXAMPLES, OTHER_LOSS
+    from sympy import Integer
+
+    data = json.loads(json.dumps(trail_to_json(certify(derive(Problem("softmax", "cross-entropy", None, None, reduction="mean"))))))
+    first = load(data["steps"][0]["after"]["srepr"])
+    others = next(s for s in first.atoms(SumExcept) if s.function.has(OTHER_LOSS))
+    edited = first.xreplace({others: (EXAMPLES - 1) * OTHER_LOSS[Integer(1)]})
+    data["steps"][0]["after"]["srepr"] = data["steps"][1]["before"]["srepr"] = dump(edited)
+    code, out = _verify(tmp_path, data, capsys)
+    assert code == 1 and "step 1 " in out.err and "beyond its definitions" in out.err, out.err

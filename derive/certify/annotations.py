@@ -10,8 +10,12 @@
 
 from __future__ import annotations
 
-from sympy import Basic, Derivative, Indexed, Mul, Pow, Sum, Symbol, preorder_traversal
+from sympy import (Basic, Derivative, Eq, Indexed, KroneckerDelta, Mul, Ne, Pow, Sum, Symbol, UnevaluatedExpr, expand,
+                   preorder_traversal)
 
+from derive.holding import release
+
+from derive.certify.proof import prove
 from derive.sums import SumExcept
 
 from derive.symbols import INPUT
@@ -30,8 +34,28 @@ def annotation_errors(trail) -> list[str]:
             why = _wrong(annotation, before, definitions, struck == 0)
             if why:
                 problems.append(f"step {number} ('{step.rule.title}'): {why}")
+        why = _rewrites_more(step, trail.definitions)
+        if why:
+            problems.append(f"step {number} ('{step.rule.title}'): {why}")
         pending.extend((f"{number}.{m}", sub) for m, sub in enumerate(step.substeps, start=1))
     return problems
+
+
+def _rewrites_more(step, equations: tuple) -> str | None:
+    """A step that says it writes out definitions under a derivative must leave the function under it
+    the same once they are substituted: the derivative of a changed constant (``Σ_{n≠m} L_n`` made
+    ``(N − 1) L_1``) would still agree, but the function printed would be wrong."""
+    if not any(a.mark is Mark.DEFINITION for a in step.annotations):
+        return None
+    before, after = (step.before, step.after) if step.focus is None else step.focus
+    if not (isinstance(before, Derivative) and isinstance(after, Derivative)):
+        return None
+    if before.variables != after.variables:
+        return "the definitions are written out under a derivative by another variable"
+    reason = prove(before.expr, after.expr, equations)
+    if reason is not None:
+        return f"the function under the derivative changes beyond its definitions ({reason})"
+    return None
 
 
 def _wrong(annotation, before: Basic, definitions: dict, opposites: bool) -> str | None:
@@ -50,6 +74,9 @@ def _wrong(annotation, before: Basic, definitions: dict, opposites: bool) -> str
         written = body.xreplace({index: target.indices[0]})
         if annotation.note is not None and _bound_renamed(annotation.note) != _bound_renamed(written):
             return f"{target} is written out as {annotation.note}, not as its definition"
+    if annotation.mark is Mark.UNDERBRACE and isinstance(annotation.note, (Eq, Ne)):
+        if not _case_value(target, annotation.note, before):
+            return f"{target} is labelled {annotation.note} but is not what the expression is in that case"
     if annotation.mark is Mark.CANCELLED and not opposites and not _in_a_denominator(target, before):
         return f"{target} is said to cancel but divides nothing in what the step rewrote"
     return None
@@ -66,6 +93,21 @@ def _bound_renamed(expr: Basic, depth: int = 0) -> Basic:
         renamed = expr.xreplace({bound: fresh})
         return renamed.func(*(_bound_renamed(arg, depth + 1) for arg in renamed.args))
     return expr.func(*(_bound_renamed(arg, depth) for arg in expr.args))
+
+
+def _case_value(target: Basic, case, before: Basic) -> bool:
+    """Whether ``target`` is one of the held values of ``before`` read in ``case``: with ``i = k`` the
+    index replaced (``δ_kk = 1``), with ``i ≠ k`` the delta set to 0.  Swapped labels fail."""
+    a, b = case.args
+    wanted = expand(release(target))
+    for part in before.atoms(UnevaluatedExpr):
+        if isinstance(case, Eq):
+            value = part.xreplace({a: b})
+        else:
+            value = part.xreplace({KroneckerDelta(a, b): 0, KroneckerDelta(b, a): 0})
+        if expand(release(value) - wanted) == 0:
+            return True
+    return False
 
 
 def _written_out(expr: Basic, definitions: dict) -> Basic:
