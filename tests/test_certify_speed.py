@@ -105,7 +105,11 @@ def assert_same_values(trail: Trail, calls: list) -> None:
             assert _agree_numbers(truth, reference), f"fast {truth} != reference {reference} for {expr} at H={world.classes}"
 
 
-@pytest.fixture(scope="module", params=[None, 3, 12], ids=["symbolic-H", "H=3", "H=12"])
+SLOW = pytest.mark.slow  # the full cross-check of the evaluators runs in CI's slow tier (`pytest -m slow`)
+
+
+@pytest.fixture(scope="module", params=[pytest.param(None, marks=SLOW), 3, pytest.param(12, marks=SLOW)],
+                ids=["symbolic-H", "H=3", "H=12"])
 def trail(request):
     return derive(Problem(classes=request.param))
 
@@ -167,7 +171,8 @@ def wrong_result(trail):
 WRONG = [flipped_sign, dropped_terms, wrong_case, swapped_cases, doubled_lemma, unstated_assumption, wrong_result]
 
 
-@pytest.mark.parametrize("break_it", WRONG, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("break_it", [WRONG[0], *(pytest.param(f, marks=SLOW) for f in WRONG[1:])],
+                         ids=lambda f: f.__name__)
 def test_cached_uncached_and_reference_agree_on_wrong_steps(break_it):
     for classes in (None, 3):
         wrong = break_it(derive(Problem(classes=classes)))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from sympy import Add, KroneckerDelta, Mul, Piecewise, S, Sum, UnevaluatedExpr
 
 from derive.certify import CertificationError, certify
@@ -103,6 +105,7 @@ def rules_used(trail):
     return sorted(set(walk(trail.steps)), key=lambda rule: rule.value)
 
 
+@pytest.mark.slow  # about 35 s: CI runs it in the slow tier (`pytest -m slow`)
 def test_every_mutation_of_every_rule_is_caught(capsys):
     made, caught, escaped = 0, 0, []
     for problem in PROBLEMS:
