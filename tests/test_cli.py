@@ -100,11 +100,3 @@ def test_unwritable_destination_is_exit_2(tmp_path, capsys):
     code, _, err = run(["pair", "softmax", "cross-entropy", "--format", "md", "-o", str(blocker / "x.md")], capsys)
     assert code == 2 and err.count("\n") == 1
     assert blocker.read_text() == "not a folder"
-
-
-def test_catalogue_writes_every_shipped_document(tmp_path, capsys):
-    code, out, _ = run(["catalogue", "-o", str(tmp_path)], capsys)
-    assert code == 0
-    written = sorted(Path(line).name for line in out.split())
-    assert written == sorted(path.name for path in tmp_path.iterdir())
-    assert {"softmax-cross-entropy.md", "softmax-cross-entropy.tex", "softmax-cross-entropy.json"} <= set(written)

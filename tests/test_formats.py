@@ -68,8 +68,14 @@ def wrap_fragment(fragment: str) -> str:
     ])
 
 
-@pytest.mark.parametrize("name", ["flagship", "flagship-H8", "flagship-H40", "sigmoid-bce", "softmax-squares", "softplus-poisson"])
-@pytest.mark.parametrize("fmt", ["tex", "beamer", "tex-fragment"])
+NAMES = ["flagship", "flagship-H8", "flagship-H40", "sigmoid-bce", "softmax-squares", "softplus-poisson"]
+
+
+@pytest.mark.parametrize("name, fmt", [
+    # the flagship in every LaTeX format stays in the fast tier; the rest run in CI's slow tier
+    (name, fmt) if name == "flagship" else pytest.param(name, fmt, marks=pytest.mark.slow)
+    for name in NAMES for fmt in ["tex", "beamer", "tex-fragment"]
+])
 def test_latex_formats_compile_without_overfull_boxes(fmt, name, trails, tmp_path):
     require_tool("pdflatex")
     text = derivation(trails, name, detail="full" if name == "flagship-H8" else "standard").document(fmt)

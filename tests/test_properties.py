@@ -152,12 +152,23 @@ def check(activation_text, loss_text, classes, reference, point):
 # -- the property -------------------------------------------------------------------------------
 
 
-@settings(max_examples=25, deadline=None)
-@given(cases())
-def test_random_compositions_certify_and_match_sympy_diff(case):
+def composition_holds(case):
     blocks, text, kind, loss_text, classes, point = case
     assume((structure(blocks), kind) not in KNOWN_BUGS)
     check(text, loss_text, classes, reference_gradient(blocks, kind, classes), point)
+
+
+@settings(max_examples=10, deadline=None)
+@given(cases())
+def test_random_compositions_certify_and_match_sympy_diff(case):
+    composition_holds(case)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(cases())
+def test_many_random_compositions_certify_and_match_sympy_diff(case):
+    composition_holds(case)
 
 
 def test_the_parser_reads_every_spelling_as_the_directly_built_function():

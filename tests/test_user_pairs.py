@@ -50,7 +50,8 @@ def undefined_somewhere(activation: str, loss: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("activation", SHIFTED[:10] + ["((z+2.5)**2)", "((z+3)**4)", "(exp(-(z+3)**2))"])
+@pytest.mark.parametrize("activation", SHIFTED[:5] + [
+    pytest.param(shape, marks=pytest.mark.slow) for shape in SHIFTED[5:]])  # five c = 2 shapes fast; the rest slow
 @pytest.mark.parametrize("loss", [SSE, POISSON, BCE])
 def test_even_shapes_are_right_on_the_whole_line(activation, loss):
     code, data, err = run_pair(activation, loss, "--H", "2")

@@ -25,7 +25,7 @@ def _steps(steps):
         yield from _steps(step.substeps)
 
 
-@pytest.mark.parametrize("classes", [None, 1, 8])
+@pytest.mark.parametrize("classes", [None, pytest.param(1, marks=pytest.mark.slow), pytest.param(8, marks=pytest.mark.slow)])
 def test_every_catalogue_step_is_proved(classes):
     for activation, loss in valid_pairs():
         if classes == 1 and (activation, loss) == ("softmax", "binary-cross-entropy"):
