@@ -28,8 +28,12 @@ def _classes(text: str) -> int:
 def add_parser(commands) -> argparse.ArgumentParser:
     """Register ``check`` on the subparsers object of ``derive``'s parser."""
     check_cmd = commands.add_parser("check", help="check a claimed gradient and explain the mistake")
-    check_cmd.add_argument("activation", metavar="ACTIVATION", help=f"one of {', '.join(catalog.ACTIVATIONS)}")
-    check_cmd.add_argument("loss", metavar="LOSS", help=f"one of {', '.join(catalog.LOSSES)}")
+    check_cmd.add_argument("names", nargs="*", metavar="ACTIVATION LOSS",
+                           help=f"activation: {', '.join(catalog.ACTIVATIONS)}; loss: {', '.join(catalog.LOSSES)}")
+    check_cmd.add_argument("--activation", dest="activation_expr", default=None,
+                           help="a user-defined activation, as in derive pair, e.g. '1/(1+exp(-z))'")
+    check_cmd.add_argument("--loss", dest="loss_expr", default=None,
+                           help="a user-defined loss, as in derive pair, e.g. '-sum(y[i]*log(o[i]), i)'")
     check_cmd.add_argument("--wrt", choices=("z", "o"), default="z", help="the claim is dE/dz_k (default) or dE/do_k")
     check_cmd.add_argument("--claim", required=True, help="the claimed derivative, e.g. 'o[k] - y[k]' "
                                                           "(write --claim=EXPR when it starts with a minus)")

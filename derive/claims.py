@@ -341,7 +341,7 @@ def _variables(ref: Reference, classes: int, rng: random.Random | None, scale: i
     A vector activation (softmax) only produces outputs that sum to one, so its
     outputs are drawn on that simplex; elementwise outputs are independent.
     """
-    if ref.wrt == "z":
+    if ref.wrt == "z" or ref.problem.activation_expr is not None:  # a user's outputs: computed from inputs
         if rng is None:
             z = (Rational(1, 2), Rational(3, 2), Rational(-1, 2), Integer(1), Integer(0), Integer(-1))
             return tuple(z[(m - 1) % len(z)] for m in range(1, classes + 1)), None

@@ -136,10 +136,16 @@ def _problem(args) -> Problem:
     from derive.parse import parse_expression  # local: only user-given expressions need the parser
 
     names = list(args.names)
+    if args.activation_expr in ACTIVATIONS:  # --activation softmax: a catalogue name is taken as that name
+        names.insert(0, args.activation_expr)
+        args.activation_expr = None
+    if args.loss_expr in LOSSES:
+        names.append(args.loss_expr)
+        args.loss_expr = None
     expected = (args.activation_expr is None) + (args.loss_expr is None)
     if len(names) != expected:
         wanted = " and ".join(w for w, given in (("ACTIVATION", args.activation_expr), ("LOSS", args.loss_expr)) if given is None)
-        raise UsageError(f"pair needs {wanted or 'no names'} (got {len(names)} name{'s' if len(names) != 1 else ''})")
+        raise UsageError(f"{args.command} needs {wanted or 'no names'} (got {len(names)} name{'s' if len(names) != 1 else ''})")
     activation = names.pop(0) if args.activation_expr is None else "custom"
     loss = names.pop(0) if args.loss_expr is None else "custom"
     activation_expr = None if args.activation_expr is None else parse_expression(args.activation_expr, role="activation")
@@ -148,7 +154,8 @@ def _problem(args) -> Problem:
         catalog.activation(activation)
     if loss_expr is None:
         catalog.loss(loss)
-    return Problem(activation, loss, args.classes, args.targets, args.reduction, activation_expr, loss_expr, args.name)
+    return Problem(activation, loss, args.classes, args.targets, getattr(args, "reduction", "sum"), activation_expr, loss_expr,
+                   getattr(args, "name", None))
 
 
 def _list() -> str:
@@ -205,7 +212,7 @@ def _plan(args) -> Plan:
     if args.command == "check":
         from derive import cli_check  # local: only check needs the claim checker
 
-        return cli_check.run(args)
+        return cli_check.run(args, _problem(args))
     if args.command == "verify":
         from derive import verify  # local: only verify reads trails back
 

@@ -38,6 +38,7 @@ from derive.parse import EXAMPLES, ParseError
 from derive.problem import Problem, ProblemError
 from derive.render import environment
 from derive.strategy import StepLimitError
+from derive.syntax import user_syntax
 from derive.symbols import FREE_INDEX, INPUT, LOSS_NAME, OUTPUT, TARGET
 from derive.trail import Rule, Trail
 
@@ -48,10 +49,10 @@ BAD_INPUT = (ParseError, ClaimError, UnknownName, UndefinedPair, ProblemError)
 
 # -- the command -------------------------------------------------------------------------------
 
-def run(args) -> int:
-    """Judge the claim, print the verdict to stdout, return the exit code."""
+def run(args, problem: Problem) -> int:
+    """Judge the claim about ``problem`` (built by ``derive.cli`` as for ``pair``), print the verdict, return the exit code."""
     try:
-        ref = reference(Problem(args.activation, args.loss, args.classes, args.targets), args.wrt)
+        ref = reference(problem, args.wrt)
         outcome = check(read_claim(args.claim, ref), ref)
         text = report(outcome, args.claim, args.format)
     except BAD_INPUT as error:
@@ -277,7 +278,15 @@ def departure(diagnosis: Diagnosis | None, inputs: Trail) -> StepLine | None:
 
 
 def _command(problem: Problem) -> str:
-    parts = ["derive pair", problem.activation, problem.loss]
+    parts = ["derive pair"]
+    if problem.activation_expr is None:
+        parts.append(problem.activation)
+    else:
+        parts.append(f"--activation '{user_syntax(problem.activation_expr)}'")
+    if problem.loss_expr is None:
+        parts.append(problem.loss)
+    else:
+        parts.append(f"--loss '{user_syntax(problem.loss_expr)}'")
     if problem.targets is not None:
         parts.append(f"--targets {problem.targets}")
     if problem.classes is not None:

@@ -21,6 +21,7 @@ from derive.claims import (
     ClaimError, Reference, check, diagonal_entry, read_claim, reference, sample_points, symbolic_proof,
 )
 from derive.check_arguments import add_parser
+from derive.cli import _problem
 from derive.cli_check import run
 from derive.diagnose import FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
@@ -49,7 +50,8 @@ def parse(argv):
 
 
 def cli(argv, capsys):
-    code = run(parse(argv))
+    args = parse(argv)
+    code = run(args, _problem(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -472,3 +474,36 @@ def test_reports_say_the_same_thing_in_every_format(rendered):
         assert len(set(holds)) == 1
         for mistake in Mistake:
             assert len({mistake.value in text for text in texts}) == 1, (key, mistake)
+
+
+# -- issue 11, item 6: check takes --activation and --loss as pair does ---------------------------
+
+USER_CLAIMS = [
+    # (arguments, exit code): proved, refuted, names mixed with expressions either way round
+    (["--activation", "z", "--loss", "sum((o[i]-y[i])**2, i)/2", "--claim", "o[k]-y[k]"], 0),
+    (["--activation", "1/(1+exp(-z))", "binary-cross-entropy", "--claim", "o[k]-y[k]"], 0),
+    (["softmax", "--loss", "-sum(y[i]*log(o[i]), i)", "--targets", "one-hot", "--claim", "o[k]-y[k]"], 0),
+    (["--activation", "exp(z[i]/2)/sum(exp(z[j]/2), j)", "--loss", "cross-entropy", "--claim", "o[k]-y[k]"], 1),
+    (["--activation", "exp(z[i]/2)/sum(exp(z[j]/2), j)", "cross-entropy", "--claim", "(o[k]-y[k])/2"], 0),
+    (["--activation", "tanh(z)", "sum-of-squares", "--wrt", "o", "--claim", "o[k]-y[k]"], 0),
+    (["--activation", "tanh(z)", "sum-of-squares", "--claim", "o[k]-y[k]"], 1),
+]
+
+
+@pytest.mark.parametrize("arguments, code", USER_CLAIMS, ids=lambda a: " ".join(a) if isinstance(a, list) else str(a))
+def test_check_takes_user_expressions_as_pair_does(capsys, arguments, code):
+    found, out, err = cli(["check", *arguments], capsys)
+    assert found == code, err or out
+    assert out.startswith("The claim is correct" if code == 0 else "The claim is wrong")
+    assert "derive pair" in out  # the document to read next is named with the same arguments
+
+
+@pytest.mark.parametrize("arguments", [
+    ["softmax", "--claim", "o[k]"],                                  # a loss is missing
+    ["--activation", "z", "softmax", "cross-entropy", "--claim", "o[k]"],  # one name too many
+    ["--activation", "__import__('os')", "cross-entropy", "--claim", "o[k]"],
+])
+def test_check_with_bad_pairs_is_exit_2(capsys, arguments):
+    from derive.cli import main
+    assert main(["check", *arguments]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

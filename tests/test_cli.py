@@ -100,3 +100,11 @@ def test_unwritable_destination_is_exit_2(tmp_path, capsys):
     code, _, err = run(["pair", "softmax", "cross-entropy", "--format", "md", "-o", str(blocker / "x.md")], capsys)
     assert code == 2 and err.count("\n") == 1
     assert blocker.read_text() == "not a folder"
+
+
+def test_catalogue_names_may_be_given_as_flags(capsys):
+    """``--activation softmax --loss cross-entropy`` is ``softmax cross-entropy``, not an expression."""
+    code, by_flags, _ = run(["pair", "--activation", "softmax", "--loss", "cross-entropy", "--format", "json", "-o", "-"], capsys)
+    assert code == 0
+    code, by_names, _ = run(["pair", "softmax", "cross-entropy", "--format", "json", "-o", "-"], capsys)
+    assert code == 0 and by_flags == by_names
