@@ -194,8 +194,9 @@ class _Plain(StrPrinter):
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
 
 
-def maths(expr: Expr) -> Maths:
-    expr = release(expr)
+def maths(expr: Expr, held: bool = False) -> Maths:
+    """LaTeX and plain text of ``expr``; ``held`` keeps unevaluated parts as the document prints them."""
+    expr = expr if held else release(expr)
     return Maths(to_latex(expr, NOTATION), _Plain().doprint(expr))
 
 
@@ -273,7 +274,7 @@ def departure(diagnosis: Diagnosis | None, inputs: Trail) -> StepLine | None:
         for rule in wanted.get(mistake, ()):
             for number, step in enumerate(inputs.steps, start=1):
                 if step.rule is rule:
-                    return StepLine(number, step.rule.title, maths(step.after))
+                    return StepLine(number, step.rule.title, maths(step.after, held=True))  # as printed at (number)
     return None
 
 

@@ -507,3 +507,10 @@ def test_check_with_bad_pairs_is_exit_2(capsys, arguments):
     from derive.cli import main
     assert main(["check", *arguments]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_departure_step_is_printed_as_the_document_prints_that_step(capsys):
+    """Step 9 (the index split) still holds the lemma's values unmultiplied; step 10 cancels them."""
+    code, out, _ = cli(["check", "softmax", "cross-entropy", "--claim=-y[k]*(1-o[k])"], capsys)
+    assert code == 1 and "at step 9" in " ".join(out.split())
+    assert "y[i]*(-o[i]*o[k])/o[i]" in out and "-(1 - o[k])*y[k] - sum(-o[k]*y[i]" not in out
