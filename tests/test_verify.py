@@ -163,3 +163,24 @@ def test_verify_refuses_the_other_examples_losses_made_equal_under_mean(tmp_path
     data["steps"][0]["after"]["srepr"] = data["steps"][1]["before"]["srepr"] = dump(edited)
     code, out = _verify(tmp_path, data, capsys)
     assert code == 1 and "step 1 " in out.err and "beyond its definitions" in out.err, out.err
+
+
+def test_every_format_marks_the_steps_that_are_only_tested():
+    """A step without a proof says so in every format, and only such steps do (here the rewriting in
+    the outputs of tanh(e^z), which needs atanh(tanh(u)) = u, a fact the kernel does not use)."""
+    from derive.parse import parse_expression
+    from derive.pipeline import derive_certified
+
+    problem = Problem("custom", "sum-of-squares", activation_expr=parse_expression("tanh(exp(z))", role="activation"))
+    derivation = derive_certified(problem, detail="full")
+    data = json.loads(derivation.document("json"))
+
+    def kinds(steps):
+        for step in steps:
+            yield step["certificate"]["kind"]
+            yield from kinds(step["substeps"])
+
+    tested = list(kinds(data["steps"])).count("tested")
+    assert tested >= 1
+    for fmt in ("md", "tex", "beamer"):
+        assert derivation.document(fmt).count("Tested at sample points; no proof found.") == tested, fmt
