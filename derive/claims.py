@@ -55,7 +55,6 @@ SEED = 20250001
 
 _MP = mpmath.MPContext()
 _MP.dps = PRECISION
-_CANONICAL = Symbol("sigma_", integer=True, positive=True)  # the one summation index of a canonical sum
 _INDICES = (SUM_INDEX, INNER_INDEX, FREE_INDEX)
 
 
@@ -393,79 +392,27 @@ def outputs_at(ref: Reference, point: Point) -> tuple:
 
 # -- symbolic proof ----------------------------------------------------------------------------
 
-class _NoProof(Exception):
-    """The symbolic route does not apply (nested sums, a timeout ...): fall back to sampling."""
-
-
 class _OutOfTime(BaseException):
     """Raised by the alarm; a BaseException so that no ``except Exception`` inside SymPy swallows it."""
 
 
-def _split_sum(node: Sum) -> Expr:
-    """``Σ_i (c f_i + g_i) = c Σ_s f_s + Σ_s g_s``: constants out, one term per sum, canonical index."""
-    if len(node.limits) != 1:
-        raise _NoProof
-    index, lower, upper = node.limits[0]
-    total = []
-    for term in Add.make_args(expand(node.function)):
-        inside = [f for f in Mul.make_args(term) if f.has(index)]
-        outside = Mul(*(f for f in Mul.make_args(term) if not f.has(index)))
-        if any(f.has(Sum) for f in inside):
-            raise _NoProof
-        body = Mul(*inside).xreplace({index: _CANONICAL})
-        total.append(outside * (Sum(body, (_CANONICAL, lower, upper)) if inside else upper - lower + 1))
-    return Add(*total)
-
-
-def _canonical(expr: Basic) -> Basic:
-    if not expr.args:
-        return expr
-    if isinstance(expr, SumExcept):
-        opened = Sum(expr.function, (expr.index, expr.lower, expr.upper)) - expr.function.xreplace({expr.index: expr.excluded})
-        return _canonical(opened)
-    rebuilt = expr.func(*(_canonical(arg) for arg in expr.args))
-    return _split_sum(rebuilt) if isinstance(rebuilt, Sum) else rebuilt
-
-
-def _normal(expr: Expr, ref: Reference, write_outputs: bool, normalise: bool) -> Expr:
-    expr = release(expr)
-    if write_outputs:
-        expr = expr.replace(lambda n: isinstance(n, Indexed) and n.base == OUTPUT,
-                            lambda n: ref.activation.xreplace({SUM_INDEX: n.indices[0]}))
-    if ref.problem.classes is not None:
-        expr = expr.xreplace({CLASSES: ref.problem.classes})
-    expr = _canonical(expr)
-    if normalise:
-        upper = CLASSES if ref.problem.classes is None else Integer(ref.problem.classes)
-        expr = expr.xreplace({Sum(TARGET[_CANONICAL], (_CANONICAL, 1, upper)): Integer(1)})
-    return expr
-
-
 def symbolic_proof(claim: Expr, ref: Reference) -> str | None:
-    """How ``claim − truth`` cancels to zero: "plain", "assumption" (``Σ_i y_i = 1`` was needed) or None.
+    """How ``claim = truth`` is proved for every H: "plain", "assumption" (``Σ_i y_i = 1`` was needed) or None.
 
-    None proves nothing either way: the forms may differ only in ways the
-    rewriting does not see, and sampling decides.
+    The certifier's proof kernel decides (``derive.certify.proof``): derivatives by ``sympy.diff``,
+    definitions substituted, every index pattern (``k = 3`` when ``z_3`` appears), sums in a normal
+    form, the difference cancelled exactly.  None proves nothing either way; sampling decides.
     """
-    written = ref.wrt == "z" and claim.has(INPUT)
-
-    def cancels(normalise: bool) -> bool:
-        gap = _normal(claim, ref, written, normalise) - _normal(ref.truth, ref, written, normalise)
-        return gap == 0 or expand(gap) == 0 or cancel(gap) == 0
+    definitions = ref.trail.definitions
+    if ref.problem.classes is not None:
+        claim, truth = claim.xreplace({CLASSES: ref.problem.classes}), ref.truth.xreplace({CLASSES: ref.problem.classes})
+    else:
+        truth = ref.truth
 
     def attempt() -> str | None:
-        if cancels(False):
+        if prove(claim, truth, definitions) is None:
             return "plain"
-        if ref.targets in ("one-hot", "distribution") and cancels(True):
-            return "assumption"
-        return kernel()
-
-    def kernel() -> str | None:
-        """The certifier's proof kernel: every index pattern (``k = 3`` when ``z_3`` appears), all H."""
-        definitions = ref.trail.definitions
-        if prove(claim, ref.truth, definitions) is None:
-            return "plain"
-        if ref.targets in ("one-hot", "distribution") and prove(claim, ref.truth, definitions, Integer(1)) is None:
+        if ref.targets in ("one-hot", "distribution") and prove(claim, truth, definitions, Integer(1)) is None:
             return "assumption"
         return None
     try:
@@ -473,7 +420,7 @@ def symbolic_proof(claim: Expr, ref: Reference) -> str | None:
     except _OutOfTime:
         clear_cache()
         return None
-    except (_NoProof, RecursionError):
+    except RecursionError:
         return None
     except Exception:  # noqa: BLE001 - SymPy's polynomial code can refuse odd generators; sampling decides
         return None

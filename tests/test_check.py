@@ -50,8 +50,9 @@ def parse(argv):
 
 
 def cli(argv, capsys):
-    args = parse(argv)
-    code = run(args, _problem(args))
+    from derive.cli import main
+
+    code = main(argv)  # the command line's own parsing and error table
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -430,7 +431,7 @@ def rendered():
     documents = {}
     for argv in REPORTS:
         args = parse(["check", *argv])
-        ref = reference(Problem(args.activation, args.loss, args.classes, args.targets), args.wrt)
+        ref = reference(_problem(args), args.wrt)
         outcome = check(read_claim(args.claim, ref), ref)
         for fmt in ("text", "md", "tex"):
             documents[(" ".join(argv), fmt)] = report(outcome, args.claim, fmt)
