@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tooling import compile_latex, katex_errors, markdown_formulas, overfull_boxes
+from tooling import compile_latex, katex_errors, markdown_formulas, overfull_boxes, require_tool
 
 # --------------------------------------------------------------------------
 # markdown_formulas
@@ -187,3 +187,17 @@ def test_overfull_boxes_from_a_real_compile(tmp_path: Path):
     compile_latex(src, tmp_path)
     widths = overfull_boxes((tmp_path / "wide.log").read_text(encoding="utf-8"))
     assert len(widths) >= 1 and widths[0] > 100
+
+
+def test_import_contracts_hold():
+    """import-linter's contracts in pyproject.toml: the certifier imports no rule, no strategy and no
+    presentation, not even through another module; rules and presentation keep to their side."""
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    lint = require_tool("lint-imports")  # from the test extras (import-linter)
+    done = subprocess.run([lint, "--config", str(root / "pyproject.toml")], cwd=root,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "3 kept, 0 broken" in done.stdout
