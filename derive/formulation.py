@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Eq, Expr, Indexed, Mul, Sum, Symbol, log
+from sympy import Add, Eq, Expr, Indexed, Mul, Sum, log
 
 from derive import catalog
 from derive.context import Context, Definition
@@ -19,11 +19,10 @@ from derive.problem import Problem, ProblemError
 from derive.rules.base import d
 from derive.sums import SumExcept
 from derive.symbols import (
-    CLASSES, ERROR, EXAMPLE_INDEX, EXAMPLES, FREE_INDEX, INPUT, OTHER_LOSS, OUTPUT, SUM_INDEX, TARGET, THIS_EXAMPLE,
+    CLASSES, ELEMENTWISE_INPUT, ERROR, EXAMPLE_INDEX, EXAMPLES, FREE_INDEX, INPUT, OTHER_LOSS, OUTPUT, SUM_INDEX, TARGET, THIS_EXAMPLE,
 )
 from derive.trail import Assumption
 
-PLAIN_INPUT = Symbol("z", real=True)  # how a user writes an elementwise activation
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def _activation_body(problem: Problem, classes) -> tuple[str, Expr]:
     if problem.activation_expr is None:
         entry = catalog.activation(problem.activation)
         return entry.name, entry.formula(SUM_INDEX, classes)
-    body = problem.activation_expr.xreplace({PLAIN_INPUT: INPUT[SUM_INDEX], CLASSES: classes})
+    body = problem.activation_expr.xreplace({ELEMENTWISE_INPUT: INPUT[SUM_INDEX], CLASSES: classes})
     return "user-defined", body
 
 

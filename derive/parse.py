@@ -58,7 +58,7 @@ from sympy import Abs, Basic, Expr, Rational, S, Sum, Symbol, cosh, exp, log, si
 from sympy.core.power import Pow
 
 from derive.deadline import budget
-from derive.symbols import CLASSES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
+from derive.symbols import CLASSES, ELEMENTWISE_INPUT, EXAMPLES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET  # EXAMPLES: N in a claim
 from derive.syntax import ParseError
 
 __all__ = [
@@ -74,8 +74,6 @@ MAX_NUMBER_DIGITS = 100    # digits in a numerator or denominator after constant
 MAX_EXPONENT = 100         # magnitude of any number inside an exponent or inside exp(...)
 MAX_SECONDS = 0.5          # wall-clock budget for building the SymPy tree (main thread, POSIX only)
 
-ELEMENTWISE_INPUT = Symbol("z", real=True)             # plain ``z`` in an elementwise activation
-EXAMPLES = Symbol("N", integer=True, positive=True)    # ``N`` in a claim: the number of examples
 
 _FUNCTIONS = {"exp": exp, "log": log, "sqrt": sqrt, "tanh": tanh, "sinh": sinh, "cosh": cosh, "abs": Abs}
 _INDICES = {"i": SUM_INDEX, "j": INNER_INDEX, "k": FREE_INDEX}

@@ -116,18 +116,3 @@ def _tidy(text: str) -> str:
 def index(env: Environment, fmt: str, view) -> str:
     return _tidy(_rendered(env, f"index.{fmt}.j2", index=view, n=view.symbols, fmt=fmt, format=fmt))
 
-
-def markdown(env: Environment, doc: DocumentView) -> str:
-    return render(env, "md", doc)
-
-
-def latex(env: Environment, doc: DocumentView) -> str:
-    return render(env, "tex", doc)
-
-
-def fragment(env: Environment, doc: DocumentView) -> str:
-    return render(env, "tex-fragment", doc)
-
-
-def beamer(env: Environment, doc: DocumentView) -> str:
-    return render(env, "beamer", doc)

@@ -162,4 +162,3 @@ def derive_gradient(expr: Basic, ctx, strategy: Strategy = DEFAULT) -> tuple[lis
 
 
 MAIN_PHASES = DEFAULT.main_phases
-LEMMA_PHASES = DEFAULT.lemma_phases

@@ -22,6 +22,7 @@ LOSS_NAME = "E"  # the loss is always shown as dE/dZ_k; its display name lives i
 
 # the mean over a data set (``--reduction mean``): N examples, the one we differentiate for is m
 EXAMPLES = Symbol("N", integer=True, positive=True)
+ELEMENTWISE_INPUT = Symbol("z", real=True)  # plain ``z`` in an elementwise activation a user writes
 EXAMPLE_INDEX = Symbol("n", integer=True, positive=True)
 THIS_EXAMPLE = Symbol("m", integer=True, positive=True)
 OTHER_LOSS = IndexedBase("L")  # L_n, the loss of example n; for n != m it does not depend on example m's inputs
