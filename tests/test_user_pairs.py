@@ -189,6 +189,34 @@ def test_any_targets_state_the_normalised_gradient(activation, loss, normalised,
     assert "if they sum to one" in out.getvalue() or matches
 
 
+# -- 5. the verdict by value: a result equal to O_k - y_k or 0 is recognised, and shown so -----------
+
+
+@pytest.mark.parametrize(
+    "activation, loss, extra, result, matches",
+    [
+        # a softmax shifted by an input: equal to O_k - y_k once the (one-hot) targets sum to one
+        ("exp(z[i]-z[1])/sum(exp(z[j]-z[1]), j)", CE, ("--targets", "one-hot"), o[k] - y[k], True),
+        ("exp(z[i]-z[2])/sum(exp(z[j]-z[2]), j)", CE, ("--targets", "one-hot", "--H", "3"), o[k] - y[k], True),
+        # the outputs of a softmax sum to one, so this loss is constant: the gradient is 0
+        ("exp(z[i])/sum(exp(z[j]), j)", "sum(o[i], i)", (), 0, False),
+    ],
+)
+def test_a_result_equal_by_value_is_recognised_and_shown(activation, loss, extra, result, matches):
+    code, data, err = run_pair(activation, loss, *extra)
+    assert code == 0, err
+    assert (load(data["result"]["srepr"]) - result).expand() == 0
+    assert data["steps"][-1]["rule"] == "recognise" and data["steps"][-1]["certificate"]["kind"] == "proof"
+    assert data["matches_o_minus_y"] is matches
+
+
+def test_a_result_that_differs_is_not_recognised():
+    """1/2 (O_k - y_k) is not O_k - y_k: no recognising step, and the verdict says no."""
+    code, data, err = run_pair("exp(z[i]/2)/sum(exp(z[j]/2), j)", CE, "--targets", "one-hot")
+    assert code == 0, err
+    assert data["steps"][-1]["rule"] != "recognise" and data["matches_o_minus_y"] is False
+
+
 # -- 6. abs: parsed, never differentiated (README), refused in one line; its smooth equivalent derives --
 
 
