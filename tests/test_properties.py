@@ -12,9 +12,8 @@ For every draw the derivation must certify (every step and substep), leave no
 derivative in its result, and agree with ``sympy.diff`` of a loss built
 *without* the parser (from SymPy functions directly) at a random point.
 
-Known engine bugs found by these properties are listed in ``KNOWN_BUGS``; each
-class has a strict ``xfail`` example test below, so fixing the bug turns those
-tests into XPASS failures, and the entries can then be deleted from the table.
+The engine bugs these properties once found (two rewriting cycles) are fixed; the
+example tests below keep each fixed with its minimal cases.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import json
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import Derivative, Rational, S, diff, exp, log, tanh
 
@@ -82,7 +81,6 @@ EXPAND_CYCLE = {
     (("sigmoid", "tanh"), "sse"), (("softplus", "tanh"), "sse"),
     (("sigmoid", "tanh"), "poisson"), (("softplus", "tanh"), "poisson"),
 }
-KNOWN_BUGS: set = set()  # both cycles are fixed; the example tests below keep them fixed
 
 
 # -- generating cases -----------------------------------------------------------------------
@@ -105,10 +103,6 @@ def cases(draw):
     point = {z[m]: Rational(v, 100) for m, v in enumerate(inputs, start=1)}
     point.update({y[m]: Rational(v, 100) for m, v in enumerate(targets, start=1)})
     return blocks, text, kind, loss_text, classes, point
-
-
-def structure(blocks):
-    return tuple(name for name in blocks if name != "identity")
 
 
 def reference_gradient(blocks, kind, classes):
@@ -154,7 +148,6 @@ def check(activation_text, loss_text, classes, reference, point):
 
 def composition_holds(case):
     blocks, text, kind, loss_text, classes, point = case
-    assume((structure(blocks), kind) not in KNOWN_BUGS)
     check(text, loss_text, classes, reference_gradient(blocks, kind, classes), point)
 
 
@@ -182,14 +175,7 @@ def test_the_parser_reads_every_spelling_as_the_directly_built_function():
             assert (written - explicit).expand() == 0, spelling
 
 
-def test_known_bug_table_only_names_generable_cases():
-    for blocks, kind in KNOWN_BUGS:
-        assert all(name in BLOCKS for name in blocks)
-        needs = LOSSES[kind][2]
-        assert needs is None or blocks[0] in needs
-
-
-# -- known bugs, one strict xfail per minimal case --------------------------------------------
+# -- the bugs these properties found, one test per minimal case --------------------------------
 
 
 def example(activation_text, loss_text, blocks=None, kind=None, classes=2):
@@ -205,10 +191,6 @@ def example(activation_text, loss_text, blocks=None, kind=None, classes=2):
         written = written.xreplace({o[m]: body.xreplace({ELEMENTWISE_INPUT: z[m]}) for m in range(1, classes + 1)})
         reference = [diff(written, z[m]) for m in range(1, classes + 1)]
     return check(activation_text, loss_text, classes, reference, point)
-
-
-CYCLE_A = "strategy loops common-factor <-> factor-gap on c*(O_k - y_k) (StepLimitError: no fixpoint after 200 steps)"
-CYCLE_B = "strategy loops factor-gap -> expand -> collect -> factor-gap (StepLimitError: no fixpoint after 200 steps)"
 
 
 @pytest.mark.parametrize(
@@ -239,16 +221,15 @@ def test_factored_results_are_not_expanded_back(activation, loss):
     example(activation, loss)
 
 
-def test_the_known_cycles_are_step_limit_errors_not_wrong_answers():
-    """Until fixed, the command line reports the loop as 'did not finish' (exit 1), and writes nothing."""
-    for activation, loss in [("2*z+1", "sum((o[i]-y[i])**2/2, i)"), ("tanh(tanh(z))", "sum((o[i]-y[i])**2/2, i)")]:
-        out, err = io.StringIO(), io.StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(["pair", "--activation", activation, "--loss", loss, "--format", "json", "-o", "-"])
-        if code == 0:  # fixed: then the answer must be right, which the xfail tests above check
-            continue
-        assert code == 1 and out.getvalue() == "" and err.getvalue().count("\n") == 1
-        assert "did not finish" in err.getvalue()
+@pytest.mark.parametrize("activation", ["2*z+1", "tanh(tanh(z))"])
+def test_the_former_cycles_finish_on_the_command_line(activation):
+    """The loops common-factor <-> factor-gap and factor-gap -> expand -> collect once ran to the step
+    limit (exit 1, 'did not finish'); the command line now derives both, and nothing goes to stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["pair", "--activation", activation, "--loss", "sum((o[i]-y[i])**2/2, i)", "--format", "json", "-o", "-"])
+    assert code == 0 and err.getvalue() == ""
+    assert json.loads(out.getvalue())["result"]["srepr"]
 
 
 @pytest.mark.parametrize("activation, loss", [("z", "sum(o[i], i)"), ("2*z", "sum(o[i], i)"),
