@@ -65,10 +65,11 @@ LOSSES = {
             lambda out, t: -(t * log(out) + (1 - t) * log(1 - out)), UNIT_INTERVAL),
 }
 
-# (blocks outermost first, with plain z dropped, loss kind): the strategy never reaches a fixpoint
-# (StepLimitError) whatever the loss's spelling and H.  Two rule cycles, shown by the xfail tests below:
+# (blocks outermost first, with plain z dropped, loss kind): the strategy once never reached a
+# fixpoint (StepLimitError) here, whatever the loss's spelling and H.  Two rule cycles, both fixed:
 #   COMMON_FACTOR_GAP  common-factor <-> factor-gap on c·(O_k − y_k) with c a number (or atanh O_k)
 #   EXPAND_CYCLE       factor-gap -> expand -> collect (-> common-factor) -> factor-gap ...
+# test_every_former_cycle_derives_and_matches_sympy_diff keeps every one of them fixed.
 COMMON_FACTOR_GAP = {
     (("affine",), "sse"), (("third",), "sse"), (("affine", "affine"), "sse"), (("affine", "third"), "sse"),
     (("third", "affine"), "sse"), (("third", "third"), "sse"), (("third", "softplus"), "sse"),
@@ -288,3 +289,14 @@ def test_abs_is_refused_and_hyperbolic_functions_are_derived(activation, loss):
 @pytest.mark.parametrize("classes", [1, 3])
 def test_other_parser_functions(activation, loss, classes):
     example(activation, loss, classes=classes)
+
+
+@pytest.mark.slow  # 23 derivations; the minimal cases above stay in the fast tier
+@pytest.mark.parametrize("blocks, kind", sorted(COMMON_FACTOR_GAP | EXPAND_CYCLE), ids=str)
+def test_every_former_cycle_derives_and_matches_sympy_diff(blocks, kind):
+    text = "z"
+    for name in reversed(blocks):
+        text = BLOCKS[name][0][0].format(text)
+    point = {z[m]: Rational(37 * m - 50, 100) for m in range(1, 3)}
+    point.update({y[m]: Rational(20 * m, 100) for m in range(1, 3)})
+    check(text, LOSSES[kind][0][0], 2, reference_gradient(blocks, kind, 2), point)
