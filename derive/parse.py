@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass
 
 from sympy import Abs, Basic, Expr, Rational, S, Sum, Symbol, cosh, exp, log, sinh, sqrt, tanh
@@ -59,6 +58,7 @@ from sympy.core.power import Pow
 
 from derive.deadline import budget
 from derive.symbols import CLASSES, ELEMENTWISE_INPUT, EXAMPLES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET  # EXAMPLES: N in a claim
+from derive.parse_text import MAX_DEPTH, MAX_LENGTH, MAX_NODES, one_line as _one_line, syntax_tree as _syntax_tree
 from derive.syntax import ParseError
 
 __all__ = [
@@ -66,9 +66,6 @@ __all__ = [
     "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_LITERAL_DIGITS", "MAX_NUMBER_DIGITS", "MAX_EXPONENT", "MAX_SECONDS",
 ]
 
-MAX_LENGTH = 2000          # characters of text
-MAX_NODES = 500            # syntax-tree nodes (names, numbers, operations, calls, ...)
-MAX_DEPTH = 60             # nesting levels of the syntax tree
 MAX_LITERAL_DIGITS = 30    # digits in one number as written
 MAX_NUMBER_DIGITS = 100    # digits in a numerator or denominator after constants are folded
 MAX_EXPONENT = 100         # magnitude of any number inside an exponent or inside exp(...)
@@ -112,7 +109,6 @@ _OPERATORS = {
     ast.Mod: "'%' is", ast.FloorDiv: "'//' is", ast.MatMult: "'@' is", ast.BitAnd: "'&' is", ast.BitOr: "'|' is",
     ast.BitXor: "'^' is", ast.LShift: "'<<' is", ast.RShift: "'>>' is",
 }
-_NOT_COUNTED = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
 
 
 def parse_expression(text: str, *, role: str) -> Expr:
@@ -159,58 +155,6 @@ def _within_budget(build):
     """
     with budget(MAX_SECONDS, _OutOfTime):
         return build()
-
-
-def _syntax_tree(text: str) -> tuple[ast.expr, int]:
-    """Check the raw text, parse it (nothing is run) and check the tree's size; return (body, indent)."""
-    if len(text) > MAX_LENGTH:
-        raise ParseError(f"expression too long: {len(text)} characters (at most {MAX_LENGTH})")
-    for column, char in enumerate(text, start=1):
-        if not " " <= char <= "~":
-            raise ParseError(f"character U+{ord(char):04X} is not allowed at column {column} "
-                             f"(only printable ASCII)")
-        if char == "#":  # Python would read the rest as a comment and drop it silently
-            raise ParseError(f"character '#' is not allowed at column {column}")
-    stripped = text.strip(" ")
-    if not stripped:
-        raise ParseError("empty expression")
-    lead = len(text) - len(text.lstrip(" "))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning ("is" with a literal, ...) must not reach stderr
-            tree = ast.parse(stripped, mode="eval")
-    except (RecursionError, MemoryError, OverflowError):
-        raise ParseError("expression nested too deeply") from None
-    except SyntaxError as error:
-        message = _one_line(error.msg or "invalid syntax")
-        if "nested" in message or "too complex" in message or "too many" in message:
-            raise ParseError("expression nested too deeply") from None
-        where = f" at column {error.offset + lead}" if error.offset else ""
-        detail = "" if message == "invalid syntax" else f": {message}"
-        raise ParseError(f"invalid syntax{where}{detail}") from None
-    except ValueError as error:
-        raise ParseError(f"invalid expression: {_one_line(str(error))}") from None
-    _check_size(tree.body)
-    return tree.body, lead
-
-
-def _check_size(body: ast.expr) -> None:
-    """Count nodes and measure depth without recursion, so no tree can exhaust the stack."""
-    count = 0
-    stack = [(body, 1)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise ParseError(f"expression too large: more than {MAX_NODES} parts")
-        if depth > MAX_DEPTH:
-            raise ParseError(f"expression nested too deeply: more than {MAX_DEPTH} levels")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
-                     if not isinstance(child, _NOT_COUNTED))
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
 
 
 class _Builder:

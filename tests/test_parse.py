@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sympy import Abs, Basic, Rational, Sum, Symbol, cosh, exp, log, sinh, sqrt, srepr, tanh
 
 import derive.parse as parse_module
+import derive.parse_text as parse_text
 from derive.catalog import ACTIVATIONS
 from derive.parse import ParseError, parse_expression
 from derive.symbols import CLASSES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
@@ -351,7 +352,7 @@ def test_messages_point_at_the_offending_part():
                          ids=["parentheses", "unary-minus", "power-chain"])
 def test_pythons_own_parser_limits_become_parse_errors(text, monkeypatch):
     """With the length limit lifted, ast.parse itself fails (SyntaxError or MemoryError): still one line."""
-    monkeypatch.setattr(parse_module, "MAX_LENGTH", 10**7)
+    monkeypatch.setattr(parse_text, "MAX_LENGTH", 10**7)
     assert "nested too deeply" in _refusal(text)
 
 
@@ -386,8 +387,9 @@ def test_no_syntax_warning_escapes():
 # 3. The parser's own source never evaluates text
 # --------------------------------------------------------------------------
 
-def test_parser_source_never_calls_an_evaluator():
-    source = Path(parse_module.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", [parse_module, parse_text], ids=["parse", "parse_text"])
+def test_parser_source_never_calls_an_evaluator(module):
+    source = Path(module.__file__).read_text(encoding="utf-8")
     tree = ast.parse(source)
     evaluators = {"eval", "exec", "sympify", "parse_expr"}
     forbidden = evaluators | {"compile", "__import__", "S", "getattr_static"}
