@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from sympy import (
     Add, Basic, Derivative, Eq, Expr, Indexed, Integer, KroneckerDelta, Mul, Piecewise, S, Sum, Symbol,
-    UnevaluatedExpr, cancel, diff, expand, simplify, together,
+    UnevaluatedExpr, asinh, atanh, cancel, diff, exp, expand, log, simplify, sinh, tanh, together,
 )
 
 from derive.deadline import budget
@@ -91,7 +91,22 @@ def _normal_memo(memo: dict, side: Basic, pattern: dict, total: Basic | None) ->
 def _evaluated(expr: Basic, defs: dict) -> Basic:
     expr = _opened(expr)
     expr = _derivatives(expr, defs)
-    return _canonical(_substituted(expr, defs, keep=None))
+    return _canonical(_inverses_cancelled(_substituted(expr, defs, keep=None)))
+
+
+_INVERSES = {atanh: tanh, asinh: sinh, log: exp}  # f⁻¹(f(u)) = u for every real u: f is one-to-one on ℝ
+
+
+def _inverses_cancelled(expr: Basic) -> Basic:
+    """``atanh(tanh u)``, ``asinh(sinh u)`` and ``ln(e^u)`` written ``u``: the inputs and targets are real,
+    and each of these functions is one-to-one on the real line, so its inverse undoes it there."""
+    if not expr.args:
+        return expr
+    args = [_inverses_cancelled(arg) for arg in expr.args]
+    inner = args[0] if len(args) == 1 else None
+    if type(expr) in _INVERSES and inner is not None and isinstance(inner, _INVERSES[type(expr)]):
+        return inner.args[0]
+    return expr.func(*args)
 
 
 def _opened(expr: Basic) -> Basic:
