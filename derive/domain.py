@@ -8,12 +8,12 @@ are then recorded as ``domain`` assumptions, as before.
 
 from __future__ import annotations
 
-from sympy import Expr, Indexed, Interval, S, Sum, Symbol, log, oo
+from sympy import Expr, Indexed, Interval, Rational, S, Sum, Symbol, log, oo
 from sympy.calculus.util import function_range
 
 from derive import catalog
 from derive.deadline import budget
-from derive.symbols import INPUT, OUTPUT, SUM_INDEX, TARGET
+from derive.symbols import CLASSES, INPUT, OUTPUT, SUM_INDEX, TARGET
 
 RANGE_SECONDS = 2.0
 _X = Symbol("x", real=True)
@@ -44,27 +44,71 @@ def elementwise(body: Expr) -> Expr | None:
 
 
 def refuse_outside_domain(body: Expr, error: Expr, loss: str, catalogue_loss: bool) -> None:
-    """Raise ``UndefinedPair`` when the loss is undefined somewhere on the activation's outputs."""
+    """Raise ``UndefinedPair`` when the loss is undefined somewhere on the activation's outputs.
+
+    The range is found symbolically where SymPy can; otherwise a point where the loss is undefined
+    is looked for (``_witness``), and only such a point, a real counterexample, refuses the pair."""
     activation = elementwise(body)
-    if activation is None:
-        return
-    if catalogue_loss:
-        entry = catalog.loss(loss)
+    arguments = [node.args[0] for node in sorted(error.atoms(log), key=str)
+                 if node.args[0].has(OUTPUT) and not node.args[0].has(TARGET)]  # the targets' kind decides the rest
+    domain = catalog.loss(loss).domain if catalogue_loss else None
+    if not arguments and (domain is None or domain == S.Reals):
+        return  # the loss is defined at every real output: nothing to refuse
+    if activation is not None and catalogue_loss:
         outputs = _range(activation)
-        if outputs is not None and not outputs.is_subset(entry.domain):
+        if outputs is not None and not outputs.is_subset(domain):
             raise catalog.UndefinedPair(
-                f"{entry.name} is undefined for this activation: its outputs take every value in "
-                f"{catalog.interval_text(outputs)}, but {entry.reason} and needs outputs in "
-                f"{catalog.interval_text(entry.domain)}"
+                f"{loss} is undefined for this activation: its outputs take every value in "
+                f"{catalog.interval_text(outputs)}, but {catalog.loss(loss).reason} and needs outputs in "
+                f"{catalog.interval_text(domain)}"
             )
-        return
-    for argument in sorted(error.atoms(log), key=str):
-        inside = argument.args[0]
-        if inside.has(TARGET) or not inside.has(OUTPUT):
-            continue  # depends on the targets (their kind decides), or not on the outputs at all
-        values = _range(inside.xreplace({OUTPUT[SUM_INDEX]: activation}))
-        if values is not None and not values.is_subset(POSITIVE):
-            raise catalog.UndefinedPair(
-                f"the loss takes log({inside}) of values in {catalog.interval_text(values)} for this activation, "
-                f"so it is undefined where they are not positive"
-            )
+    if activation is not None and not catalogue_loss:
+        for inside in arguments:
+            values = _range(inside.xreplace({OUTPUT[SUM_INDEX]: activation}))
+            if values is not None and not values.is_subset(POSITIVE):
+                raise catalog.UndefinedPair(
+                    f"the loss takes log({inside}) of values in {catalog.interval_text(values)} for this activation, "
+                    f"so it is undefined where they are not positive"
+                )
+    found = _witness(body, arguments, domain)
+    if found is not None:
+        inputs, output = found
+        raise catalog.UndefinedPair(
+            f"the loss is undefined for this activation: at z = ({inputs}) an output is {output}, "
+            f"where {'it' if catalogue_loss else 'a logarithm in it'} has no value"
+        )
+
+
+WITNESS_CLASSES = 3
+_WITNESS_INPUTS = [Rational(n, 2) for n in range(-20, 21)]  # z from -10 to 10 in steps of 1/2
+
+
+def _witness(body: Expr, arguments: list, domain) -> tuple[str, str] | None:
+    """Inputs (at H = 3) where an output lies outside ``domain`` or makes a log argument <= 0."""
+    if not arguments and (domain is None or domain == S.Reals):
+        return None  # a loss defined for every real output: nothing to look for
+    for point in _points():
+        values = {INPUT[m]: v for m, v in enumerate(point, start=1)}
+        for m in range(1, WITNESS_CLASSES + 1):
+            try:
+                output = body.xreplace({SUM_INDEX: m, CLASSES: WITNESS_CLASSES}).doit().xreplace(values).evalf(30)
+            except (TypeError, ValueError, ArithmeticError):
+                continue
+            if not (output.is_number and output.is_real and output.is_finite):
+                continue  # the activation itself has no value here: not the loss's fault
+            bad = domain is not None and not domain.contains(output)
+            for inside in arguments:
+                value = inside.xreplace({OUTPUT[SUM_INDEX]: output}).evalf(30)
+                bad = bad or (value.is_number and value.is_real and bool(value <= 0))
+            if bad:
+                return ", ".join(str(v) for v in point), str(output.round(6))
+    return None
+
+
+def _points():
+    """The same z in every place (an elementwise activation's whole grid), then mixed vectors."""
+    for v in _WITNESS_INPUTS:
+        yield (v,) * WITNESS_CLASSES
+    for v in _WITNESS_INPUTS[::4]:
+        yield (v, -v, v / 2)
+        yield (0, v, -v)  # one input exactly 0: z_i^2 / sum_j z_j^2 is 0 there

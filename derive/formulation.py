@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Eq, Expr, Indexed, Mul, Sum, log
+from sympy import Add, Eq, Expr, Indexed, Mul, S, Sum, log
 
 from derive import catalog
 from derive.context import Context, Definition
@@ -87,17 +87,29 @@ def _constant_indices(problem: Problem) -> int:
     return largest
 
 
-def _min_classes(problem: Problem) -> int:
-    """Softmax with one class always outputs 1; a loss undefined there needs at least two classes.
-
-    A constant index such as ``z[3]`` needs at least that many classes."""
-    if problem.activation_expr is not None or problem.loss_expr is not None or problem.activation != "softmax":
-        return _constant_indices(problem)
-    if catalog.loss(problem.loss).domain.contains(1):
-        return 1
+def _min_classes(problem: Problem, error: Expr) -> int:
+    """A constant index such as ``z[3]`` needs at least that many classes.  An activation whose one
+    output is a constant at H = 1 (a softmax's is 1) needs two classes when the loss is undefined at
+    that constant (``ln(1 − O)``)."""
+    least = _constant_indices(problem)
+    _, body = _activation_body(problem, 1)
+    alone = body.xreplace({SUM_INDEX: 1}).doit()
+    if not alone.is_number or not _undefined_at(error, alone):
+        return least
     if problem.classes == 1:
-        raise catalog.UndefinedPair(f"with one class the softmax output is always 1, where {problem.loss} is undefined; use --H 2 or more")
-    return 2
+        name = "softmax" if problem.activation_expr is None else "activation"
+        loss = problem.loss if problem.loss_expr is None else "the loss"
+        raise catalog.UndefinedPair(
+            f"with one class the {name} output is always {alone}, where {loss} is undefined; use --H 2 or more")
+    return max(least, 2)
+
+
+def _undefined_at(error: Expr, output) -> bool:
+    """Whether the per-class error has no value when the output is ``output``, whatever the target."""
+    at = error.xreplace({OUTPUT[SUM_INDEX]: output})
+    if at.has(S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity):
+        return True
+    return any(node.args[0].is_number and bool(node.args[0] <= 0) for node in at.atoms(log))
 
 
 def _reduced(loss: Expr, reduction: str) -> Expr:
@@ -116,12 +128,12 @@ def formulate(problem: Problem) -> Formulation:
     classes = CLASSES if problem.classes is None else problem.classes
     if problem.activation_expr is None and problem.loss_expr is None:
         catalog.check_pair(catalog.activation(problem.activation), catalog.loss(problem.loss))
-    min_classes = _min_classes(problem)
     activation_name, body = _activation_body(problem, classes)
     loss_name, error, default_targets = _loss_error(problem, classes)
+    min_classes = _min_classes(problem, error)
     targets = problem.targets or default_targets
     if problem.activation_expr is not None or problem.loss_expr is not None:
-        refuse_outside_domain(body, error, loss_name, problem.loss_expr is None)
+        refuse_outside_domain(_activation_body(problem, CLASSES)[1], error, loss_name, problem.loss_expr is None)
     w = placeholder()
     inverse = None if body.has(Sum) else invert(body, INPUT[SUM_INDEX], w)
     definitions = (

@@ -235,3 +235,41 @@ def test_abs_is_refused_and_the_smooth_form_derives(activation, loss, expected):
         assert agrees(data, activation, loss) > 0
     else:
         assert err.count("\n") == 1 and "no rule can finish" in err
+
+
+# -- found by a sweep of 154 realistic pairs (308 runs): each now derives or is refused in one line ---
+
+BCE_TEXT = "-sum(y[i]*log(o[i]) + (1-y[i])*log(1-o[i]), i)"
+
+
+@pytest.mark.parametrize("activation, loss, why", [
+    ("z/(1+exp(-z))", "sum(o[i]-y[i]*log(o[i]), i)", "swish is negative for z < 0"),
+    ("z*tanh(log(1+exp(z)))", BCE_TEXT, "mish is negative for z < 0 and above 1 for large z"),
+    ("z[i]-log(sum(exp(z[j]), j))", CE, "a log-softmax output is always negative"),
+    ("z[i]**2/sum(z[j]**2, j)", CE, "an output is 0 wherever its input is 0"),
+])
+def test_a_loss_undefined_somewhere_on_the_activations_outputs_is_refused(activation, loss, why):
+    code, _, err = run_pair(activation, loss, "--targets", "one-hot")
+    assert code == 2 and err.count("\n") == 1 and "undefined" in err, (why, err)
+
+
+@pytest.mark.parametrize("activation, loss", [
+    ("exp(z[i]/0.7)/sum(exp(z[j]/0.7), j)", BCE_TEXT),  # a hand-written softmax is 1 at H = 1
+    ("exp(z[i])/sum(exp(z[j]), j)", "-sum(y[i]*(1-o[i])**2*log(o[i]) + (1-y[i])*o[i]**2*log(1-o[i]), i)"),
+])
+def test_a_constant_output_at_one_class_needs_two_classes(activation, loss):
+    code, data, err = run_pair(activation, loss)
+    assert code == 0, err
+    assert data["min_classes"] == 2 if "min_classes" in data else True
+    code, _, err = run_pair(activation, loss, "--H", "1")
+    assert code == 2 and "with one class" in err and err.count("\n") == 1
+    code, data, err = run_pair(activation, loss, "--H", "2")
+    assert code == 0 and agrees(data, activation, loss, "distribution") > 0, err
+
+
+@pytest.mark.parametrize("loss", ["sum((o[i]-y[i])**2, i)/2", "sum(log(1+(o[i]-y[i])**2), i)"])
+def test_a_coefficient_with_a_large_denominator_finishes(loss):
+    """swish with beta = 1.702 once hung: e^{-851 z/500} made factor and cancel work on degree 851."""
+    code, data, err = run_pair("z/(1+exp(-1.702*z))", loss, "--H", "2")
+    assert code == 0, err
+    assert agrees(data, "z/(1+exp(-1.702*z))", loss) > 0

@@ -98,8 +98,8 @@ def _sympy_number(value) -> Basic:
 
 
 def _agree(a: Basic, b: Basic) -> bool:
-    if not (a.is_number and b.is_number):
-        return False
+    if not (a.is_number and b.is_number) or not (a.is_finite and b.is_finite):
+        return False  # nan and the infinities agree with nothing (comparing them raises)
     scale = max(1, abs(a), abs(b))
     return bool(abs(a - b) <= TOLERANCE * scale)
 

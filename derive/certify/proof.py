@@ -25,7 +25,7 @@ check stays the independent second line.
 from __future__ import annotations
 
 from sympy import (
-    Add, Basic, Derivative, Eq, Expr, Indexed, Integer, KroneckerDelta, Mul, Piecewise, S, Sum, Symbol,
+    Add, Basic, Derivative, Eq, Expr, Indexed, Integer, KroneckerDelta, Mul, Piecewise, Pow, S, Sum, Symbol,
     UnevaluatedExpr, asinh, atanh, cancel, diff, exp, expand, log, simplify, sinh, tanh, together,
 )
 
@@ -324,9 +324,27 @@ def _assume(expr: Basic, total: Basic) -> Basic:
 
 
 # -- 4. zero by exact arithmetic over the atoms ------------------------------------------------
+MAX_EXPONENT_DENOMINATOR = 24  # e^{851 z/500} is a polynomial of degree 851 in e^{z/500}: too big to cancel
+
+
+def _polynomial_sized(expr: Basic) -> bool:
+    """Whether exact cancellation stays small: no exponential or power with a rational exponent whose
+    numerator or denominator exceeds ``MAX_EXPONENT_DENOMINATOR`` (a deterministic bound, not a timer)."""
+    for node in expr.atoms(exp, Pow):
+        exponent = node.args[0] if isinstance(node, exp) else node.exp
+        for term in Add.make_args(exponent):
+            coefficient = term.as_coeff_Mul()[0]
+            if coefficient.is_Rational and not coefficient.is_Integer and \
+                    max(abs(coefficient.p), coefficient.q) > MAX_EXPONENT_DENOMINATOR:
+                return False
+    return True
+
+
 def _zero(difference: Basic) -> bool:
     if difference == 0:
         return True
+    if not _polynomial_sized(difference):
+        raise _NoProof("exponents with large rational coefficients (exact cancellation would not end)")
     exact = cancel(together(expand(difference, power_exp=True, log=False, mul=False, multinomial=False)))
     if exact == 0:
         return True

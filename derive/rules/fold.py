@@ -10,7 +10,7 @@ The rewrite is accepted only if no input ``Z`` is left.
 
 from __future__ import annotations
 
-from sympy import Add, Derivative, Dummy, Indexed, Mul, Pow, Sum, cancel as sympy_cancel, count_ops, expand, factor, fraction
+from sympy import Add, Derivative, Dummy, Indexed, Mul, Pow, Sum, cancel as sympy_cancel, count_ops, exp as exp_function, expand, factor, fraction
 
 from derive.rules.base import local
 from derive.symbols import INPUT
@@ -46,8 +46,24 @@ def _tidy_sign(expr):
     return expr
 
 
+MAX_FACTOR_DEGREE = 24  # exp(851 z/500) is a polynomial of degree 851 in exp(z/500): factoring it does not end
+
+
+def _factorable(expr) -> bool:
+    """No exponential or power whose rational exponent makes the polynomials ``factor`` sees huge."""
+    for node in expr.atoms(exp_function, Pow):
+        exponent = node.exp if isinstance(node, Pow) else node.args[0]
+        for term in Add.make_args(exponent):
+            coefficient = term.as_coeff_Mul()[0]
+            if coefficient.is_Rational and not coefficient.is_Integer and max(abs(coefficient.p), coefficient.q) > MAX_FACTOR_DEGREE:
+                return False
+    return True
+
+
 def tidiest(expr):
     """The factored form, unless multiplying out is strictly shorter (``1 − O^2`` over ``(1 − O)(1 + O)``)."""
+    if not _factorable(expr):
+        return expr
     factored = _tidy_sign(factor(expr))
     expanded = expand(expr)
     return expanded if count_ops(expanded) < count_ops(factored) else factored
