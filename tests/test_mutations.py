@@ -20,6 +20,7 @@ from derive.engine import derive
 from derive.problem import Problem
 from derive.sums import SumExcept
 from derive.strategy import Strategy, StepLimitError
+from derive.rules import registry
 from derive.trail import Rule
 
 PROBLEMS = [
@@ -102,7 +103,7 @@ def rules_used(trail):
             yield step.rule
             yield from walk(step.substeps)
 
-    return sorted(set(walk(trail.steps)), key=lambda rule: rule.value)
+    return sorted(set(walk(trail.steps)), key=lambda rule: rule.slug)
 
 
 @pytest.mark.slow  # about 35 s: CI runs it in the slow tier (`pytest -m slow`)

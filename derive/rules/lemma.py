@@ -25,4 +25,12 @@ def lemma(node, ctx, subderive):
         return None
     statement = cases(value, ctx)
     substeps = tuple(steps) + ((statement,) if statement is not None else ())
-    return local(Rule.LEMMA, node, hold(value), substeps=substeps)
+    return local(LEMMA, node, hold(value), substeps=substeps)
+
+
+LEMMA = Rule(
+    slug="lemma",
+    title="Lemma",
+    formula=r"\partial O_i / \partial Z_k",
+    function=lemma,
+)
