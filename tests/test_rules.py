@@ -40,14 +40,17 @@ from sympy import (
     Sum,
     Symbol,
     UnevaluatedExpr,
+    cosh,
     diff,
     exp,
     expand as expand_all,
     log,
     simplify,
     sin,
+    sinh,
     sqrt,
     symbols,
+    tanh,
     true,
 )
 
@@ -60,11 +63,14 @@ from derive.rules.cancel_factors import cancel_factors
 from derive.rules.cases import cases
 from derive.rules.chain import PLACEHOLDER, chain
 from derive.rules.collect import collect
+from derive.rules.common_factor import common_factor
 from derive.rules.constant_factor import constant_factor
+from derive.rules.cosh import cosh_rule
 from derive.rules.definition import definition
 from derive.rules.delta_sum import delta_sum
 from derive.rules.exp import exp_rule
 from derive.rules.expand_products import expand_products
+from derive.rules.factor_gap import factor_gap
 from derive.rules.factor_out import factor_out
 from derive.rules.fold import fold
 from derive.rules.independent import independent
@@ -75,8 +81,13 @@ from derive.rules.log import log_rule
 from derive.rules.power import power
 from derive.rules.product import product
 from derive.rules.quotient import quotient
+from derive.rules.recognise import recognise
+from derive.rules.rejoin import rejoin
 from derive.rules.self import self_rule
+from derive.rules.sinh import sinh_rule
 from derive.rules.sum import sum_rule
+from derive.rules.tanh import tanh_rule
+from derive.rules.vanish import vanish
 from derive.strategy import (
     ELEMENTARY,
     MAIN_PHASES,
@@ -91,6 +102,7 @@ from derive.symbols import CLASSES as H
 from derive.symbols import FREE_INDEX as k
 from derive.symbols import INNER_INDEX as j
 from derive.symbols import INPUT as z
+from derive.symbols import OUTPUT as o
 from derive.symbols import SUM_INDEX as i
 from derive.symbols import TARGET as y
 from derive.trail import Annotation, Assumption, Mark, Step, Trail
@@ -134,6 +146,9 @@ SCALED = Context((M_DEF,), classes=H)
 TOTAL_TWO = Assumption("targets total two", Eq(Sum(y[i], (i, 1, H)), 2))
 TOTAL_ONE = Assumption("one-hot", Eq(Sum(y[i], (i, 1, H)), 1))
 TWO = Context(assumptions=(TOTAL_TWO,), classes=H)
+O_DEF = Definition(o, i, exp(z[i]) / Sum(exp(z[j]), (j, 1, H)))  # the recognise rule looks at the outputs o
+SOFTMAX = Context((O_DEF,), classes=H)
+SOFTMAX_ONE_HOT = Context((O_DEF,), assumptions=(TOTAL_ONE,), classes=H)
 
 CHAIN = partial(chain, outer_rules=ELEMENTARY)
 LEMMA = partial(lemma, subderive=derive_lemma)
@@ -299,6 +314,12 @@ APPLIES = [
     applies("log/ln-z_k", log_rule, d(log(z[k]), z[k]), 1 / z[k], registry.LOG),
     applies("exp/e^x", exp_rule, d(exp(x), x), exp(x), registry.EXP),
     applies("exp/e^a_k", exp_rule, d(exp(a[k]), a[k]), exp(a[k]), registry.EXP, ACT),
+    applies("tanh/x", tanh_rule, d(tanh(x), x), 1 - tanh(x) ** 2, registry.TANH),
+    applies("tanh/z_k", tanh_rule, d(tanh(z[k]), z[k]), 1 - tanh(z[k]) ** 2, registry.TANH),
+    applies("sinh/x", sinh_rule, d(sinh(x), x), cosh(x), registry.SINH),
+    applies("sinh/a_i", sinh_rule, d(sinh(a[i]), a[i]), cosh(a[i]), registry.SINH, ACT),
+    applies("cosh/x", cosh_rule, d(cosh(x), x), sinh(x), registry.COSH),
+    applies("cosh/z_k", cosh_rule, d(cosh(z[k]), z[k]), sinh(z[k]), registry.COSH),
     applies("power/x^5", power, d(x**5, x), 5 * x**4, registry.POWER),
     applies("power/x^n", power, d(x**n, x), n * x ** (n - 1), registry.POWER),
     applies("power/x^t", power, d(x**t, x), t * x ** (t - 1), registry.POWER),
@@ -531,7 +552,7 @@ APPLIES = [
         TWO,
         check=False,
     ),
-    # --- expand_products / collect -------------------------------------------------------
+    # --- expand / collect -------------------------------------------------------
     applies(
         "expand/a(1-b)-b(1-a)",
         expand_products,
@@ -555,6 +576,55 @@ APPLIES = [
         w,
         registry.COLLECT,
         annotations=(ann(Mark.CANCELLED, x), ann(Mark.CANCELLED, -x)),
+    ),
+    # --- vanish -----------------------------------------------------------------
+    applies("vanish/sum-except-of-zeros", vanish, SumExcept(S.Zero, (i, 1, H), k), S.Zero, registry.VANISH),
+    applies("vanish/sum-of-zeros", vanish, Sum(S.Zero, (j, 1, H)), S.Zero, registry.VANISH),
+    # --- common factor -----------------------------------------------------------
+    applies("common_factor/xw+xt", common_factor, x * w + x * t, x * (w + t), registry.COMMON_FACTOR),
+    applies(
+        "common_factor/indexed",
+        common_factor,
+        z[k] * y[k] - z[k] ** 2 * y[k],
+        (1 - z[k]) * y[k] * z[k],
+        registry.COMMON_FACTOR,
+    ),
+    # --- factor gap (o, y: the outputs and targets the rule is written for) -------
+    applies(
+        "factor_gap/cubic",
+        factor_gap,
+        -o[k] ** 3 + o[k] ** 2 * y[k] + o[k] - y[k],
+        (1 - o[k] ** 2) * (o[k] - y[k]),
+        registry.FACTOR_GAP,
+    ),
+    applies("factor_gap/output-times-gap", factor_gap, o[k] ** 2 - o[k] * y[k], o[k] * (o[k] - y[k]), registry.FACTOR_GAP),
+    applies("factor_gap/input-times-gap", factor_gap, o[k] * z[k] - y[k] * z[k], z[k] * (o[k] - y[k]), registry.FACTOR_GAP),
+    # --- rejoin -------------------------------------------------------------------
+    applies(
+        "rejoin/after-multiplying-out",
+        rejoin,
+        o[k] * SumExcept(y[i], (i, 1, H), k) + y[k] * (o[k] - 1),
+        o[k] * Sum(y[i], (i, 1, H)) - y[k],
+        registry.REJOIN,
+    ),
+    applies(
+        "rejoin/with-a-constant",
+        rejoin,
+        w * SumExcept(y[i] ** 2, (i, 1, H), k) + w * y[k] ** 2 + x,
+        w * Sum(y[i] ** 2, (i, 1, H)) + x,
+        registry.REJOIN,
+    ),
+    # --- recognise ----------------------------------------------------------------
+    applies("recognise/outputs-sum-to-one", recognise, o[k] - o[k] * Sum(o[i], (i, 1, H)), S.Zero, registry.RECOGNISE, SOFTMAX),
+    # only where the targets sum to one, which this table's certifier check does not sample: check=False
+    applies(
+        "recognise/under-the-assumption",
+        recognise,
+        o[k] * Sum(y[i], (i, 1, H)) - y[k],
+        o[k] - y[k],
+        registry.RECOGNISE,
+        SOFTMAX_ONE_HOT,
+        check=False,
     ),
     # --- fold (tempered softmax of our own) -------------------------------------
     applies("fold/lemma-value", fold, PRE_FOLD, LEMMA_VALUE, registry.FOLD, ACT_INLINE),
@@ -736,6 +806,29 @@ REFUSES = [
     # collect
     refuses("collect/already-collected", collect, sa - sb),
     refuses("collect/not-a-sum", collect, sa * sb),
+    # elementary: tanh, sinh, cosh
+    refuses("tanh/other-function", tanh_rule, d(sinh(x), x)),
+    refuses("tanh/inner-is-not-the-variable", tanh_rule, d(tanh(2 * x), x)),
+    refuses("sinh/other-function", sinh_rule, d(cosh(x), x)),
+    refuses("cosh/other-function", cosh_rule, d(sinh(x), x)),
+    # vanish
+    refuses("vanish/nonzero-summand", vanish, SumExcept(y[i], (i, 1, H), k)),
+    refuses("vanish/not-a-sum", vanish, S.Zero),
+    # common factor
+    refuses("common_factor/nothing-shorter", common_factor, 2 * x - 2 * w),
+    refuses("common_factor/no-common-factor", common_factor, x + w),
+    # factor gap
+    refuses("factor_gap/number-times-gap", factor_gap, 2 * o[k] - 2 * y[k]),
+    refuses("factor_gap/already-a-multiple", factor_gap, o[k] * (o[k] - y[k])),
+    refuses("factor_gap/no-target", factor_gap, o[k] ** 2 - o[k]),
+    refuses("factor_gap/inside-a-sum", factor_gap, Sum(y[i], (i, 1, H)) * o[k] - y[k]),
+    # recognise
+    refuses("recognise/already-simplest", recognise, o[k] - y[k], SOFTMAX),
+    refuses("recognise/needs-the-assumption", recognise, o[k] * Sum(y[i], (i, 1, H)) - y[k], SOFTMAX),
+    refuses("recognise/not-equal", recognise, 2 * o[k] - y[k], SOFTMAX_ONE_HOT),
+    # rejoin
+    refuses("rejoin/no-split-sum", rejoin, o[k] * Sum(y[i], (i, 1, H)) - y[k]),
+    refuses("rejoin/missing-term-absent", rejoin, o[k] * SumExcept(y[i], (i, 1, H), k) - y[k]),
     # fold
     refuses("fold/base-not-inline", fold, PRE_FOLD, ACT),
     refuses("fold/has-derivative", fold, exp(2 * z[i]) * d(S2, z[k]) / S2**2, ACT_INLINE),
