@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from derive.rules.registry import RULES, UnknownRuleError, rule_named
+from derive.rules.registry import RULES, rule_named
 from derive.trail import Rule
 from test_mutations import SUBJECTS, rules_used
 from test_rules import APPLIES, REFUSES
@@ -26,7 +26,7 @@ def test_slugs_are_unique_and_each_names_its_rule():
     assert len({rule.slug for rule in RULES}) == len(RULES)
     for rule in RULES:
         assert rule_named(rule.slug) is rule
-    with pytest.raises(UnknownRuleError):
+    with pytest.raises(ValueError, match="'no-such-rule' is not a valid Rule"):
         rule_named("no-such-rule")
 
 

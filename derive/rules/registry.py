@@ -46,13 +46,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-class UnknownRuleError(ValueError):
-    """A slug that names no rule (e.g. in a trail read back from JSON)."""
-
-
 def rule_named(slug: str) -> Rule:
-    """The rule whose slug is ``slug``."""
+    """The rule whose slug is ``slug``; a ``ValueError`` (as the enum of rules used to raise) for any other name."""
     found = next((rule for rule in RULES if rule.slug == slug), None)
     if found is None:
-        raise UnknownRuleError(f"{slug!r} is not a rule")
+        raise ValueError(f"{slug!r} is not a valid Rule")
     return found
