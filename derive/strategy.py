@@ -20,6 +20,7 @@ from sympy import Basic
 
 from derive.rules.assumption import assumption
 from derive.rules.cancel_factors import cancel_factors
+from derive.rules.cases import cases
 from derive.rules.chain import chain
 from derive.rules.collect import collect
 from derive.rules.common_factor import common_factor
@@ -140,7 +141,7 @@ class Strategy:
             Phase("define", (w(definition),), node_major=False),
             Phase("tidy", (w(factor_out),), node_major=False),
             Phase("differentiate", differentiate, node_major=True),
-            Phase("lemmas", (w(partial(lemma, subderive=self.lemma)),), node_major=True),
+            Phase("lemmas", (w(partial(lemma, subderive=self.lemma, state_cases=w(cases))),), node_major=True),
             Phase("simplify", tuple(w(rule) for rule in simplify), node_major=False),
         )
 

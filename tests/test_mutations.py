@@ -39,17 +39,20 @@ PROBLEMS = [
     Problem("sigmoid", "binary-cross-entropy", classes=2),
     Problem("tanh", "sum-of-squares", classes=2),
     Problem("exp", "poisson", classes=2),
-    # user activations: sinh, cosh, the product rule and common factors; a shifted softmax whose
-    # result is O_k - y_k by value only (recognise), after the split sum is rejoined
+    # a user activation: sinh, cosh, the product rule and common factors
     Problem(
         "custom", "sum-of-squares", classes=2, name="sinh-cosh",
         activation_expr=parse_expression("sinh(z[i])*cosh(z[i])", role="activation"),
     ),
-    Problem(
-        "custom", "cross-entropy", targets="one-hot", name="shifted-softmax",
-        activation_expr=parse_expression("exp(z[i]-z[1])/sum(exp(z[j]-z[1]), j)", role="activation"),
-    ),
 ]
+
+# a softmax shifted by an input: its result is O_k - y_k by value only, so the recognise step ends it.
+# Only that step is mutated here: the shift's δ_1k terms cancel, so swapping the cases of one of them
+# (in the cancel or expand step) leaves the value unchanged, and the certifier rightly accepts it.
+SHIFTED_SOFTMAX = Problem(
+    "custom", "cross-entropy", targets="one-hot", name="shifted-softmax",
+    activation_expr=parse_expression("exp(z[i]-z[1])/sum(exp(z[j]-z[1]), j)", role="activation"),
+)
 
 x = Symbol("x")
 
@@ -64,10 +67,17 @@ def scalar_derivation(function, strategy: Strategy = DEFAULT) -> Trail:
     )
 
 
-# what is derived, as a function of the strategy: each problem, and e^{x²} ln(x + 1) for ∂x/∂x
-SUBJECTS = {problem.slug: partial(derive, problem) for problem in PROBLEMS} | {
-    "scalar e^(x^2) ln(x+1)": partial(scalar_derivation, exp(x**2) * log(x + 1)),
+# what is derived, as a function of the strategy, and the slugs of the rules to mutate in it (None: every
+# rule it uses): each problem, the shifted softmax, and e^{x²} ln(x² + x), which reaches ∂x/∂x
+SUBJECTS = {problem.slug: (partial(derive, problem), None) for problem in PROBLEMS} | {
+    SHIFTED_SOFTMAX.slug: (partial(derive, SHIFTED_SOFTMAX), {"recognise"}),
+    "scalar e^(x^2) ln(x^2+x)": (partial(scalar_derivation, exp(x**2) * log(x**2 + x)), None),
 }
+
+
+def mutation_targets(derivation, only) -> list[Rule]:
+    """The rules mutated in a subject: those its derivation uses, or the named ones among them."""
+    return [rule for rule in rules_used(derivation()) if only is None or rule.slug in only]
 
 
 def flip_sign(step):
@@ -143,11 +153,11 @@ def rules_used(trail):
     return sorted(set(walk(trail.steps)), key=lambda rule: rule.slug)
 
 
-@pytest.mark.slow  # about 50 s: CI runs it in the slow tier (`pytest -m slow`)
+@pytest.mark.slow  # about 60 s: CI runs it in the slow tier (`pytest -m slow`)
 def test_every_mutation_of_every_rule_is_caught(capsys):
     made, caught, escaped, mutated = 0, 0, [], set()
-    for subject, derivation in SUBJECTS.items():
-        for target in rules_used(derivation()):
+    for subject, (derivation, only) in SUBJECTS.items():
+        for target in mutation_targets(derivation, only):
             for name, mutate in MUTATIONS.items():
                 strategy, fired = mutated_strategy(target, mutate)
                 try:
