@@ -36,9 +36,10 @@ from derive.holding import release
 from derive.parse import parse_expression
 from derive.problem import MAX_CHECK_CLASSES, Problem
 from derive.rules.base import d
+from derive.rules.lemma import LEMMA
 from derive.strategy import derive_gradient
 from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX
-from derive.trail import Rule, Trail
+from derive.trail import Trail
 
 MAX_SAMPLED_CLASSES = 6        # symbolic H is sampled at H = 1..6
 EXTRA_SAMPLED_CLASSES = (7, 9, 12)  # symbolic H is also sampled at these
@@ -122,7 +123,7 @@ def output_trail(problem: Problem) -> Trail:
 
 def diagonal_entry(trail: Trail, activation: Expr) -> Expr:
     """``∂o_k/∂z_k``: the certified lemma ``∂o_i/∂z_k`` at ``i = k``, cross-checked with ``sympy.diff``."""
-    lemmas = [step for step in trail.steps if step.rule is Rule.LEMMA and step.focus is not None]
+    lemmas = [step for step in trail.steps if step.rule is LEMMA and step.focus is not None]
     if not lemmas:
         raise CertificationError("the derivation has no lemma for the activation's derivative")
     derivative, value = lemmas[0].focus

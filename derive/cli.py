@@ -29,6 +29,7 @@ from derive.pipeline import (
     write_documents,
 )
 from derive.render import TemplateError
+from derive.rules.registry import RULES
 from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, Problem, ProblemError
 from derive.symbols import CLASSES, SUM_INDEX
 from derive.strategy import StepLimitError
@@ -117,7 +118,8 @@ def parser() -> argparse.ArgumentParser:
                       help="rename one symbol, e.g. output=a or target=t (repeatable)")
     pair.add_argument("--templates", type=_folder, default=None, help="a folder of templates searched before the built-in ones")
     pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
-    commands.add_parser("list", help="print the catalogue of activations and losses")
+    listing = commands.add_parser("list", help="print the catalogue of activations and losses")
+    listing.add_argument("--rules", action="store_true", help="print the rules instead: slug, name and formula, one per line")
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
     shipped.add_argument("-o", dest="output", required=True, help="the folder to write into")
     check_arguments.add_parser(commands)
@@ -171,6 +173,13 @@ def _list() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _rules() -> str:
+    """The registry, one rule a line: slug, name and the formula it applies."""
+    slug_width = max(len(rule.slug) for rule in RULES)
+    title_width = max(len(rule.title) for rule in RULES)
+    return "".join(f"{rule.slug:<{slug_width}}  {rule.title:<{title_width}}  {rule.formula}\n" for rule in RULES)
+
+
 @dataclass(frozen=True)
 class ToStdout:
     """A document to print instead of write (``-o -``)."""
@@ -218,7 +227,7 @@ def _plan(args) -> Plan:
 
         return verify.run(args)
     if args.command == "list":
-        return ToStdout(_list())
+        return ToStdout(_rules() if args.rules else _list())
     return catalogue_documents(Path(args.output))
 
 

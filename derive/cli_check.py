@@ -37,10 +37,13 @@ from derive.notation import Notation
 from derive.parse import EXAMPLES, ParseError
 from derive.problem import Problem, ProblemError
 from derive.render import environment
+from derive.rules.assumption import ASSUMPTION
+from derive.rules.chain import CHAIN
+from derive.rules.index_split import INDEX_SPLIT
 from derive.strategy import StepLimitError
 from derive.syntax import user_syntax
 from derive.symbols import FREE_INDEX, INPUT, LOSS_NAME, OUTPUT, TARGET
-from derive.trail import Rule, Trail
+from derive.trail import Trail
 
 TEMPLATE_SUFFIX = {"text": "txt", "md": "md", "tex": "tex"}
 NOTATION = Notation(output="o", input="z")  # the names a claim is typed in
@@ -266,9 +269,9 @@ def departure(diagnosis: Diagnosis | None, inputs: Trail) -> StepLine | None:
     if diagnosis is None:
         return None
     wanted = {
-        Mistake.DIAGONAL_ONLY: (Rule.INDEX_SPLIT, Rule.CHAIN),
-        Mistake.DIVIDED_FACTORS: (Rule.CHAIN,),
-        Mistake.TARGET_ASSUMPTION: (Rule.ASSUMPTION,),
+        Mistake.DIAGONAL_ONLY: (INDEX_SPLIT, CHAIN),
+        Mistake.DIVIDED_FACTORS: (CHAIN,),
+        Mistake.TARGET_ASSUMPTION: (ASSUMPTION,),
     }
     for mistake in diagnosis.mistakes:
         for rule in wanted.get(mistake, ()):

@@ -21,18 +21,11 @@ from derive.figure import Figure, network_figure
 from derive.latex import to_latex
 from derive.notation import Notation
 from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
-from derive.trail import Mark, Rule, Step, Trail
+from derive.trail import Mark, Step, Trail
 
 DRAWN_MARKS = (Mark.UNDERBRACE, Mark.CANCEL)
 
 DETAILS = ("brief", "standard", "full")
-# What "brief" leaves out: algebra that tidies an expression without a calculus idea
-# of its own.  Definitions, the calculus rules, the lemma, the index split and the
-# assumption stay, and so does the last step, which shows the result.
-BRIEF_OMITS = frozenset(rule.value for rule in (
-    Rule.FACTOR_OUT, Rule.INDEPENDENT, Rule.CANCEL, Rule.EXPAND, Rule.COLLECT, Rule.COMMON_FACTOR, Rule.VANISH,
-    Rule.REJOIN,
-))
 
 
 class DetailError(ValueError):
@@ -64,6 +57,7 @@ class StepView:
     skipped: tuple[tuple[str, str], ...] = ()  # brief: (number, title) of the steps left out just before this one
     facts: StepFacts | None = None  # what the step's maths shows: its sentence is chosen by these (derive.facts)
     constant_tex: str | None = None  # the number a derivative was taken of (facts.constant), as LaTeX
+    tidying: bool = False  # algebra with no calculus idea of its own (the rule's record says): brief leaves it out
 
 
 @dataclass(frozen=True)
@@ -183,9 +177,10 @@ class Formatter:
         facts = step_facts(step)
         return StepView(
             number=number,
-            rule=step.rule.value,
+            rule=step.rule.slug,
             title=step.rule.title,
             formula=step.rule.formula,
+            tidying=step.rule.tidying,
             lhs=lhs,
             before=self.tex(step.before),
             after=self.tex(step.after, drawn),
@@ -240,11 +235,11 @@ def at_detail(steps: tuple[StepView, ...], detail: str) -> tuple[StepView, ...]:
         raise DetailError(f"unknown detail level {detail!r}; choose from {', '.join(DETAILS)}")
     kept, skipped = [], []
     for position, step in enumerate(steps):
-        if step.rule in BRIEF_OMITS and position < len(steps) - 1:
+        if step.tidying and position < len(steps) - 1:
             skipped.append((step.number, step.title))
             continue
         last = step.substeps[-1] if step.substeps else None
-        statement = (last.lhs, last.after) if step.rule == Rule.LEMMA.value and last is not None else None
+        statement = (last.lhs, last.after) if step.rule == "lemma" and last is not None else None
         kept.append(replace(step, substeps=(), statement=statement, skipped=tuple(skipped)))
         skipped = []
     return tuple(kept)

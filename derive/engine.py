@@ -14,8 +14,8 @@ from derive.problem import Problem, UnsupportedError
 from derive.syntax import user_syntax
 from derive.strategy import DEFAULT, Strategy, derive_gradient
 from derive.symbols import CLASSES, FREE_INDEX, OUTPUT
-from derive.trail import Rule, Step, Trail
-from derive.verdict import assumed_total, judge, recognised
+from derive.trail import Trail
+from derive.verdict import judge
 
 
 def pinned_targets(ctx: Context, classes: int) -> dict:
@@ -79,19 +79,6 @@ def gradient_components(result: Expr, ctx: Context, classes: int) -> tuple[Expr,
     return tuple(components)
 
 
-def recognise(steps: list, result, ctx) -> tuple[list, object]:
-    """A last step when the result equals ``O_k − y_k`` or 0 by value but not by form (a shifted
-    softmax, ``O_k − O_k Σ_i O_i``): the simpler form, under the context's assumptions."""
-    if not steps or result.has(Derivative):
-        return steps, result
-    definitions = tuple(definition.equation() for definition in ctx.definitions if definition.base == OUTPUT)
-    for assumptions in ((), ctx.assumptions) if ctx.assumptions else ((),):
-        simpler = recognised(result, definitions, assumed_total(assumptions))
-        if simpler is not None:
-            return [*steps, Step(Rule.RECOGNISE, result, simpler, assumptions=tuple(assumptions))], simpler
-    return steps, result
-
-
 def derive(problem: Problem, strategy: Strategy = DEFAULT) -> Trail:
     setup = formulate(problem)
     ctx = setup.context
@@ -99,7 +86,9 @@ def derive(problem: Problem, strategy: Strategy = DEFAULT) -> Trail:
     unfinished = sorted(result.atoms(Derivative), key=str)
     if unfinished:
         raise UnsupportedError(f"no rule can finish the derivative {user_syntax(unfinished[0])}")
-    steps, result = recognise(steps, result, ctx)
+    recognition = strategy.recognise(result, ctx) if steps else None
+    if recognition is not None:
+        steps, result = [*steps, recognition], recognition.after
     gradient = None if problem.classes is None else gradient_components(result, ctx, problem.classes)
     definitions = tuple(definition.equation() for definition in ctx.definitions)
     return Trail(

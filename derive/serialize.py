@@ -15,7 +15,8 @@ from typing import Any
 from derive.latex import to_latex
 from derive.notation import Notation
 from derive.srepr import dump, dump_all, load
-from derive.trail import Annotation, Assumption, Certificate, Mark, Rule, Step, Trail, Verdict
+from derive.rules.registry import rule_named
+from derive.trail import Annotation, Assumption, Certificate, Mark, Step, Trail, Verdict
 
 
 def _expr(expr, notation: Notation) -> dict[str, str]:
@@ -24,7 +25,7 @@ def _expr(expr, notation: Notation) -> dict[str, str]:
 
 def _step(step: Step, notation: Notation) -> dict[str, Any]:
     return {
-        "rule": step.rule.value,
+        "rule": step.rule.slug,
         "title": step.rule.title,
         "before": _expr(step.before, notation),
         "after": _expr(step.after, notation),
@@ -105,7 +106,7 @@ def trail_to_json(trail: Trail, notation: Notation = Notation()) -> dict[str, An
 
 def _load_step(data: dict[str, Any], assumptions: dict[str, Assumption]) -> Step:
     return Step(
-        rule=Rule(data["rule"]),
+        rule=rule_named(data["rule"]),
         before=load(data["before"]["srepr"]),
         after=load(data["after"]["srepr"]),
         assumptions=tuple(assumptions[name] for name in data["assumptions"]),

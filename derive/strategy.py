@@ -19,18 +19,20 @@ from typing import Callable, Iterator
 from sympy import Basic
 
 from derive.rules.assumption import assumption
-from derive.rules.cancel import cancel
+from derive.rules.cancel_factors import cancel_factors
+from derive.rules.cases import cases
 from derive.rules.chain import chain
 from derive.rules.collect import collect
+from derive.rules.common_factor import common_factor
 from derive.rules.constant_factor import constant_factor
+from derive.rules.cosh import cosh_rule
 from derive.rules.definition import definition
 from derive.rules.delta_sum import delta_sum
 from derive.rules.exp import exp_rule
-from derive.rules.expand import expand
+from derive.rules.expand_products import expand_products
 from derive.rules.factor_gap import factor_gap
 from derive.rules.factor_out import factor_out
 from derive.rules.fold import fold
-from derive.rules.identity import identity
 from derive.rules.independent import independent
 from derive.rules.index import index
 from derive.rules.index_split import index_split
@@ -39,9 +41,10 @@ from derive.rules.log import log_rule
 from derive.rules.power import power
 from derive.rules.product import product
 from derive.rules.quotient import quotient
-from derive.rules.common_factor import common_factor
-from derive.rules.hyperbolic import cosh_rule, sinh_rule
+from derive.rules.recognise import recognise
 from derive.rules.rejoin import rejoin
+from derive.rules.self import self_rule
+from derive.rules.sinh import sinh_rule
 from derive.rules.sum import sum_rule
 from derive.rules.tanh import tanh_rule
 from derive.rules.vanish import vanish
@@ -104,11 +107,12 @@ def run(expr: Basic, ctx, phases: tuple[Phase, ...], limit: int = STEP_LIMIT) ->
     raise StepLimitError(f"no fixpoint after {limit} steps; last expression: {expr}")
 
 
-DIFFERENTIATE = (independent, identity, index, constant_factor, sum_rule) + ELEMENTARY
+DIFFERENTIATE = (independent, self_rule, index, constant_factor, sum_rule) + ELEMENTARY
 DIFFERENTIATE_AFTER_CHAIN = (quotient, product)
 LEMMA_SIMPLIFY = (delta_sum, fold)
 MAIN_SIMPLIFY = (
-    delta_sum, index_split, cancel, vanish, factor_out, assumption, rejoin, expand, collect, common_factor, factor_gap
+    delta_sum, index_split, cancel_factors, vanish, factor_out, assumption, rejoin, expand_products, collect, common_factor,
+    factor_gap,
 )
 
 
@@ -137,7 +141,7 @@ class Strategy:
             Phase("define", (w(definition),), node_major=False),
             Phase("tidy", (w(factor_out),), node_major=False),
             Phase("differentiate", differentiate, node_major=True),
-            Phase("lemmas", (w(partial(lemma, subderive=self.lemma)),), node_major=True),
+            Phase("lemmas", (w(partial(lemma, subderive=self.lemma, state_cases=w(cases))),), node_major=True),
             Phase("simplify", tuple(w(rule) for rule in simplify), node_major=False),
         )
 
@@ -148,6 +152,10 @@ class Strategy:
     def gradient(self, expr: Basic, ctx) -> tuple[list[Step], Basic]:
         """The main derivation of ``∂E/∂Z_k``."""
         return run(expr, ctx, self.main_phases)
+
+    def recognise(self, result: Basic, ctx) -> Step | None:
+        """A last step to a simpler form the finished ``result`` equals by value (``O_k − y_k``, 0), if any."""
+        return self.wrap(recognise)(result, ctx)
 
 
 DEFAULT = Strategy()

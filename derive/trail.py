@@ -11,50 +11,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Callable
 
 from sympy import Basic
 
 
-class Rule(Enum):
-    """Every move the engine can make: a stable id, a name and the formula it applies."""
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule's record, declared once in its module under ``derive/rules/`` and listed by
+    ``derive.rules.registry``: the stable id a step carries (``slug``, also its JSON name and the
+    name of its template ``templates/rules/<slug>.j2``), a human ``title`` and the ``formula`` it applies.
 
-    def __new__(cls, slug: str, title: str, formula: str):
-        member = object.__new__(cls)
-        member._value_ = slug
-        member.title = title
-        member.formula = formula
-        return member
+    ``function`` is the rule itself, ``(expr, ctx) -> Step | None`` (``None`` for a rule no strategy
+    tries).  The flags say what a reader of the trail needs to know without asking which rule it is:
+    ``tidying`` rules are algebra with no calculus idea of their own (a brief document leaves them
+    out), and a ``placeholder_substeps`` rule's substeps work on a placeholder, so they join up only
+    among themselves (the chain rule's elementary substep).
+    """
 
-    DEFINITION = ("definition", "Definition", r"E = \sum_i e_i")
-    SUM = ("sum", "Sum rule", r"\partial (f + g) = \partial f + \partial g")
-    CONSTANT_FACTOR = ("constant-factor", "Constant-factor rule", r"\partial (c f) = c\, \partial f")
-    INDEPENDENT = ("independent", "Independence", r"\partial c / \partial x = 0")
-    SELF = ("self", "Derivative of a variable", r"\partial x / \partial x = 1")
-    INDEX = ("index", "Index rule", r"\partial Z_j / \partial Z_k = \delta_{jk}")
-    CHAIN = ("chain", "Chain rule", r"\partial f(u) / \partial x = \partial f / \partial u \cdot \partial u / \partial x")
-    LOG = ("log", "Log rule", r"\partial \ln u / \partial u = 1/u")
-    EXP = ("exp", "Exp rule", r"\partial e^u / \partial u = e^u")
-    TANH = ("tanh", "Tanh rule", r"\partial \tanh u / \partial u = 1 - \tanh^2 u")
-    SINH = ("sinh", "Sinh rule", r"\partial \sinh u / \partial u = \cosh u")
-    COSH = ("cosh", "Cosh rule", r"\partial \cosh u / \partial u = \sinh u")
-    POWER = ("power", "Power rule", r"\partial u^n / \partial u = n u^{n-1}")
-    QUOTIENT = ("quotient", "Quotient rule", r"\partial (f/g) = (g\, \partial f - f\, \partial g)/g^2")
-    PRODUCT = ("product", "Product rule", r"\partial (f g) = g\, \partial f + f\, \partial g")
-    DELTA_SUM = ("delta-sum", "Sifting by the Kronecker delta", r"\sum_j f_j \delta_{jk} = f_k")
-    FOLD = ("fold", "Rewriting in the outputs", r"e^{Z_i} / \sum_j e^{Z_j} = O_i")
-    CASES = ("cases", "Cases of the Kronecker delta", r"\delta_{ik} = 1 \text{ if } i = k,\ 0 \text{ otherwise}")
-    LEMMA = ("lemma", "Lemma", r"\partial O_i / \partial Z_k")
-    INDEX_SPLIT = ("index-split", "Index split", r"\sum_i f_i = \sum_{i \neq k} f_i + f_k")
-    CANCEL = ("cancel", "Cancelling common factors", r"\frac{a}{b} b = a")
-    FACTOR_OUT = ("factor-out", "Factor out of the sum", r"\sum_i c f_i = c \sum_i f_i")
-    ASSUMPTION = ("assumption", "Assumption", r"\sum_i y_i = 1")
-    EXPAND = ("expand", "Expanding the products", r"a(b + c) = ab + ac")
-    COLLECT = ("collect", "Collecting like terms", r"a - a = 0")
-    VANISH = ("vanish", "Vanishing terms", r"\sum_{i \neq k} 0 = 0")
-    COMMON_FACTOR = ("common-factor", "Taking out common factors", r"a b + a c = a (b + c)")
-    FACTOR_GAP = ("factor-gap", "Factoring out the output error", r"f\,(O_k - y_k)")
-    REJOIN = ("rejoin", "Rejoining the sum", r"\sum_{i \neq k} f_i + f_k = \sum_i f_i")
-    RECOGNISE = ("recognise", "Recognising the result", r"f = g \text{ wherever } f - g = 0")
+    slug: str
+    title: str
+    formula: str
+    function: Callable | None = field(default=None, compare=False, repr=False)
+    tidying: bool = False
+    placeholder_substeps: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,9 +59,9 @@ def verify(trail: Trail) -> tuple[list[str], str | None]:
             try:
                 checked = certifier.step(step)
             except CertificationError as error:
-                return lines, f"step {number} ({step.rule.value}): {error}"
+                return lines, f"step {number} ({step.rule.slug}): {error}"
             except (ValueError, TypeError, ArithmeticError) as error:  # hand-edited maths SymPy cannot evaluate
-                return lines, f"step {number} ({step.rule.value}): cannot be evaluated ({type(error).__name__}: {error})"
+                return lines, f"step {number} ({step.rule.slug}): cannot be evaluated ({type(error).__name__}: {error})"
             lines.extend(_lines(checked, str(number)))
         problems = annotation_errors(trail)  # the words, once the equations hold (as ``certify`` does)
         if problems:
@@ -80,7 +80,7 @@ def _lines(step: Step, number: str) -> list[str]:
     certificate = step.certificate
     kind = certificate.kind if certificate is not None else "tested"
     reason = f" ({certificate.reason})" if certificate is not None and certificate.reason else ""
-    lines = [f"{number} {step.rule.value} {kind}{reason}"]
+    lines = [f"{number} {step.rule.slug} {kind}{reason}"]
     for n, sub in enumerate(step.substeps, start=1):
         lines.extend(_lines(sub, f"{number}.{n}"))
     return lines

@@ -12,7 +12,8 @@ from derive.certify.assumptions import assumption_errors
 from derive.engine import derive
 from derive.problem import Problem
 from derive.symbols import CLASSES, SUM_INDEX, TARGET
-from derive.trail import Assumption, Rule
+from derive.rules import registry
+from derive.trail import Assumption
 from trail_edits import position
 
 SUM_IS_ONE = Assumption("one-hot", Eq(Sum(TARGET[SUM_INDEX], (SUM_INDEX, 1, CLASSES)), 1))
@@ -34,7 +35,7 @@ def test_a_step_using_sum_of_one_under_any_targets_is_refused():
 
 def test_an_assumption_named_otherwise_is_refused():
     trail = derive(Problem())
-    n = position(trail, Rule.ASSUMPTION)
+    n = position(trail, registry.ASSUMPTION)
     steps = list(trail.steps)
     steps[n] = replace(steps[n], assumptions=(replace(steps[n].assumptions[0], name="arbitrary"),))
     with pytest.raises(CertificationError, match="'arbitrary'"):

@@ -12,7 +12,7 @@ from derive.engine import derive
 from derive.problem import Problem
 from derive.sums import SumExcept
 from derive.symbols import FREE_INDEX, OUTPUT, SUM_INDEX
-from derive.trail import Rule
+from derive.rules import registry
 from trail_edits import position, tamper
 
 i, k, O = SUM_INDEX, FREE_INDEX, OUTPUT
@@ -40,7 +40,7 @@ def test_flipped_sign_is_rejected(trail):
 
 
 def test_dropped_i_not_equal_k_terms_are_rejected(trail):
-    n = position(trail, Rule.INDEX_SPLIT)
+    n = position(trail, registry.INDEX_SPLIT)
     after = trail.steps[n].after
     without = after.xreplace({node: 0 for node in after.atoms(SumExcept)})
     assert without != after
@@ -49,7 +49,7 @@ def test_dropped_i_not_equal_k_terms_are_rejected(trail):
 
 def test_wrong_case_of_the_lemma_is_rejected(trail):
     """Use the i = k case, O_i(1 - O_i), for the i != k terms too."""
-    n = position(trail, Rule.INDEX_SPLIT)
+    n = position(trail, registry.INDEX_SPLIT)
     after = trail.steps[n].after
     (others,) = after.atoms(SumExcept)
     swapped_body = others.function.xreplace({UnevaluatedExpr(-O[i] * O[k]): UnevaluatedExpr(O[i] * (1 - O[i]))})
@@ -59,7 +59,7 @@ def test_wrong_case_of_the_lemma_is_rejected(trail):
 
 
 def test_swapped_cases_in_the_lemma_substep_are_rejected(trail):
-    n = position(trail, Rule.LEMMA)
+    n = position(trail, registry.LEMMA)
     lemma = trail.steps[n]
     cases = lemma.substeps[-1]
     (first, second) = cases.after.args
@@ -72,7 +72,7 @@ def test_swapped_cases_in_the_lemma_substep_are_rejected(trail):
 
 def test_an_unstated_assumption_is_rejected(trail):
     """Σ_{i≠k} y_i = 1 − y_k holds only for one-hot targets: without the assumption the check fails."""
-    n = position(trail, Rule.ASSUMPTION)
+    n = position(trail, registry.ASSUMPTION)
     step = trail.steps[n]
     stripped = replace(step, assumptions=(), substeps=())
     steps = list(trail.steps)
@@ -81,7 +81,7 @@ def test_an_unstated_assumption_is_rejected(trail):
 
 
 def test_a_missing_step_breaks_the_chain(trail):
-    n = position(trail, Rule.CANCEL)
+    n = position(trail, registry.CANCEL)
     steps = trail.steps[:n] + trail.steps[n + 1 :]
     assert "does not start where" in rejected(replace(trail, steps=steps))
 
@@ -116,7 +116,7 @@ def test_certification_failure_exits_1_and_writes_nothing(tmp_path, monkeypatch,
 
 def test_a_wrong_local_rewrite_is_rejected_even_when_the_whole_still_agrees(trail):
     """The prose prints focus_before = focus_after as an equation: it is checked too."""
-    n = position(trail, Rule.LOG)
+    n = position(trail, registry.LOG)
     step = trail.steps[n]
     wrong = replace(step, focus=(step.focus[0], 7 * step.focus[1]))
     steps = list(trail.steps)
@@ -125,7 +125,7 @@ def test_a_wrong_local_rewrite_is_rejected_even_when_the_whole_still_agrees(trai
 
 
 def test_a_lemma_with_a_missing_substep_is_rejected(trail):
-    n = position(trail, Rule.LEMMA)
+    n = position(trail, registry.LEMMA)
     lemma = trail.steps[n]
     shortened = replace(lemma, substeps=lemma.substeps[:3] + lemma.substeps[4:])
     steps = list(trail.steps)
@@ -134,7 +134,7 @@ def test_a_lemma_with_a_missing_substep_is_rejected(trail):
 
 
 def test_a_lemma_justified_by_unrelated_steps_is_rejected(trail):
-    n = position(trail, Rule.LEMMA)
+    n = position(trail, registry.LEMMA)
     steps = list(trail.steps)
     steps[n] = replace(trail.steps[n], substeps=trail.steps[:2])
     assert "substeps" in rejected(replace(trail, steps=tuple(steps)))

@@ -27,7 +27,8 @@ from derive.symbols import INNER_INDEX as j
 from derive.symbols import INPUT as z
 from derive.symbols import OUTPUT as o
 from derive.symbols import SUM_INDEX as i
-from derive.trail import Rule, Step, Trail
+from derive.rules import registry
+from derive.trail import Step, Trail
 from trail_edits import tamper
 
 w = Symbol("w")  # a placeholder: random in [0.2, 0.9] at every point
@@ -122,8 +123,8 @@ def test_a_wrong_value_is_refused_even_when_it_is_nearly_right(relative_error):
 def test_a_wrong_step_is_refused_and_a_right_one_passes():
     checker = certifier()
     with pytest.raises(CertificationError):
-        checker.step(Step(Rule.EXPAND, (1 + o[k]) ** 2, 1 + 2 * o[k] + o[k] ** 3))
-    assert checker.step(Step(Rule.EXPAND, (1 + o[k]) ** 2, 1 + 2 * o[k] + o[k] ** 2)).certified
+        checker.step(Step(registry.EXPAND, (1 + o[k]) ** 2, 1 + 2 * o[k] + o[k] ** 3))
+    assert checker.step(Step(registry.EXPAND, (1 + o[k]) ** 2, 1 + 2 * o[k] + o[k] ** 2)).certified
 
 
 def test_most_points_of_the_flagship_are_decided_in_floats():

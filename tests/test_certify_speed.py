@@ -41,7 +41,8 @@ from derive.symbols import INPUT as z
 from derive.symbols import OUTPUT as o
 from derive.symbols import SUM_INDEX as i
 from derive.symbols import TARGET as y
-from derive.trail import Rule, Step, Trail
+from derive.rules import registry
+from derive.trail import Step, Trail
 from trail_edits import position, tamper
 
 SOFTMAX = Eq(o[i], exp(z[i]) / Sum(exp(z[j]), (j, 1, H)))
@@ -127,13 +128,13 @@ def flipped_sign(trail):
 
 
 def dropped_terms(trail):
-    n = position(trail, Rule.INDEX_SPLIT)
+    n = position(trail, registry.INDEX_SPLIT)
     after = trail.steps[n].after
     return tamper(trail, n, after.xreplace({node: 0 for node in after.atoms(SumExcept)}))
 
 
 def wrong_case(trail):
-    n = position(trail, Rule.INDEX_SPLIT)
+    n = position(trail, registry.INDEX_SPLIT)
     after = trail.steps[n].after
     (others,) = after.atoms(SumExcept)
     body = others.function.xreplace({UnevaluatedExpr(-o[i] * o[k]): UnevaluatedExpr(o[i] * (1 - o[i]))})
@@ -141,7 +142,7 @@ def wrong_case(trail):
 
 
 def swapped_cases(trail):
-    n = position(trail, Rule.LEMMA)
+    n = position(trail, registry.LEMMA)
     lemma = trail.steps[n]
     cases = lemma.substeps[-1]
     first, second = cases.after.args
@@ -153,12 +154,12 @@ def swapped_cases(trail):
 
 def doubled_lemma(trail):
     """The lemma's result times two: a sum of derivatives against a sum of outputs."""
-    n = position(trail, Rule.LEMMA)
+    n = position(trail, registry.LEMMA)
     return tamper(trail, n, 2 * trail.steps[n].after)
 
 
 def unstated_assumption(trail):
-    n = position(trail, Rule.ASSUMPTION)
+    n = position(trail, registry.ASSUMPTION)
     steps = list(trail.steps)
     steps[n] = replace(steps[n], assumptions=(), substeps=())
     return replace(trail, steps=tuple(steps))
@@ -280,16 +281,16 @@ def test_a_wrong_gradient_component_is_rejected():
 
 def test_a_wrong_quotient_step_in_the_lemma_is_rejected():
     trail = derive(Problem())
-    lemma = trail.steps[position(trail, Rule.LEMMA)]
-    quotient = next(step for step in lemma.substeps if step.rule is Rule.QUOTIENT)
+    lemma = trail.steps[position(trail, registry.LEMMA)]
+    quotient = next(step for step in lemma.substeps if step.rule is registry.QUOTIENT)
     wrong = quotient.after.xreplace({node: 5 * node for node in quotient.after.atoms(Derivative)})
     with pytest.raises(CertificationError):
-        Certifier(trail).step(Step(Rule.QUOTIENT, quotient.before, wrong))
+        Certifier(trail).step(Step(registry.QUOTIENT, quotient.before, wrong))
 
 
 @pytest.mark.parametrize("classes", [None, 3], ids=["symbolic-H", "H=3"])
 def test_a_doubled_chain_rule_step_is_rejected(classes):
     trail = derive(Problem(classes=classes))
-    n = position(trail, Rule.CHAIN)
+    n = position(trail, registry.CHAIN)
     with pytest.raises(CertificationError):
         certify(tamper(trail, n, 2 * trail.steps[n].after))

@@ -27,7 +27,7 @@ from derive.diagnose import FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
 from derive.problem import Problem
 from derive.symbols import CLASSES, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
-from derive.trail import Rule
+from derive.rules import registry
 from tooling import compile_latex, katex_errors, markdown_formulas, overfull_boxes
 
 SEED_CLAIM = "(y[k] - o[k])/(o[k]*(1 - o[k]))"  # seed 001: dE/do_j "derived" by dividing factors
@@ -85,7 +85,7 @@ def test_references_are_certified_derivations(refs):
     assert ref.diagonal.equals(OUTPUT[FREE_INDEX] * (1 - OUTPUT[FREE_INDEX]))
     for trail in (ref.inputs, ref.outputs):
         assert trail.steps and all(step.certified for step in trail.steps)
-    assert [step.rule for step in ref.outputs.steps][-1] is Rule.DELTA_SUM
+    assert [step.rule for step in ref.outputs.steps][-1] is registry.DELTA_SUM
 
 
 def test_output_derivation_is_really_certified(refs):
@@ -110,7 +110,7 @@ def test_diagonal_entry_matches_sympy(refs, activation):
 def test_a_wrong_lemma_is_refused(refs):
     ref = refs("softmax", "cross-entropy")
     steps = list(ref.inputs.steps)
-    at = next(n for n, step in enumerate(steps) if step.rule is Rule.LEMMA)
+    at = next(n for n, step in enumerate(steps) if step.rule is registry.LEMMA)
     derivative, _ = steps[at].focus
     steps[at] = replace(steps[at], focus=(derivative, OUTPUT[derivative.expr.indices[0]]))
     with pytest.raises(CertificationError):

@@ -108,3 +108,22 @@ def test_catalogue_names_may_be_given_as_flags(capsys):
     assert code == 0
     code, by_names, _ = run(["pair", "softmax", "cross-entropy", "--format", "json", "-o", "-"], capsys)
     assert code == 0 and by_flags == by_names
+
+
+def test_list_rules_prints_the_registry_one_rule_a_line(capsys):
+    from derive.rules.registry import RULES
+
+    code, out, err = run(["list", "--rules"], capsys)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == len(RULES)
+    for line, rule in zip(lines, RULES):
+        slug, rest = line.split(maxsplit=1)
+        assert slug == rule.slug
+        assert rest.startswith(rule.title) and rest.endswith(rule.formula)
+    assert "Chain rule" in out and r"\partial \ln u / \partial u = 1/u" in out
+
+
+def test_plain_list_does_not_print_the_rules(capsys):
+    code, out, err = run(["list"], capsys)
+    assert code == 0 and "Chain rule" not in out and out.startswith("activations")

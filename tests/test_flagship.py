@@ -12,7 +12,8 @@ from derive.engine import derive
 from derive.problem import Problem
 from derive.sums import SumExcept
 from derive.symbols import ERROR, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
-from derive.trail import Mark, Rule
+from derive.rules import registry
+from derive.trail import Mark
 
 i, k = SUM_INDEX, FREE_INDEX
 O, y, Z = OUTPUT, TARGET, INPUT
@@ -36,8 +37,8 @@ class InOrder:
             if step.rule is rule and predicate(step):
                 self.position += offset + 1
                 return step
-        listing = ", ".join(step.rule.value for step in self.steps)
-        pytest.fail(f"no {rule.value} step {what} after position {self.position}; trail: {listing}")
+        listing = ", ".join(step.rule.slug for step in self.steps)
+        pytest.fail(f"no {rule.slug} step {what} after position {self.position}; trail: {listing}")
 
 
 def marks(step, mark):
@@ -53,42 +54,42 @@ def test_trail_follows_seed_000_in_order(trail):
     steps = InOrder(trail.steps)
     # 1. E as a sum of per-class errors, e_i = -y_i ln O_i
     assert trail.start.expr == Sum(ERROR[i], (i, 1, trail.start.expr.limits[0][2]))
-    definition = steps.next(Rule.DEFINITION)
+    definition = steps.next(registry.DEFINITION)
     assert marks(definition, Mark.DEFINITION)[0].note == -y[i] * log(O[i])
     # 2. the sum rule moves the derivative inside the sum
-    steps.next(Rule.SUM, lambda s: isinstance(s.focus[0].expr, Sum))
+    steps.next(registry.SUM, lambda s: isinstance(s.focus[0].expr, Sum))
     # 3. the constant-factor rule takes y_i out
-    steps.next(Rule.CONSTANT_FACTOR, lambda s: marks(s, Mark.CONSTANT)[0].target == y[i], "taking y_i out")
+    steps.next(registry.CONSTANT_FACTOR, lambda s: marks(s, Mark.CONSTANT)[0].target == y[i], "taking y_i out")
     # 4. the chain rule through O_i
-    steps.next(Rule.CHAIN, lambda s: marks(s, Mark.INTERMEDIATE)[0].target == O[i], "through O_i")
+    steps.next(registry.CHAIN, lambda s: marks(s, Mark.INTERMEDIATE)[0].target == O[i], "through O_i")
     # 5. the log rule gives 1/O_i
-    steps.next(Rule.LOG, lambda s: s.focus[1] == 1 / O[i])
+    steps.next(registry.LOG, lambda s: s.focus[1] == 1 / O[i])
     # 6. the softmax Jacobian, derived in substeps
-    lemma = steps.next(Rule.LEMMA)
+    lemma = steps.next(registry.LEMMA)
     inner = InOrder(lemma.substeps)
-    assert lemma.substeps[0].rule is Rule.DEFINITION
-    inner.next(Rule.QUOTIENT)
-    inner.next(Rule.EXP)
-    inner.next(Rule.INDEX, lambda s: isinstance(s.focus[1], KroneckerDelta))
-    cases = inner.next(Rule.CASES)
+    assert lemma.substeps[0].rule is registry.DEFINITION
+    inner.next(registry.QUOTIENT)
+    inner.next(registry.EXP)
+    inner.next(registry.INDEX, lambda s: isinstance(s.focus[1], KroneckerDelta))
+    cases = inner.next(registry.CASES)
     assert cases.after == Piecewise((O[k] * (1 - O[k]), Eq(i, k)), (-O[i] * O[k], True))
     # 7. the split into i != k and i = k, each case substituted and underbraced
-    split = steps.next(Rule.INDEX_SPLIT)
+    split = steps.next(registry.INDEX_SPLIT)
     assert split.after.has(SumExcept)
     braces = marks(split, Mark.UNDERBRACE)
     assert {str(a.note) for a in braces} == {"Eq(i, k)", "Ne(i, k)"}
     assert {a.target.args[0] for a in braces} == {-O[i] * O[k], O[k] * (1 - O[k])}
     # 8. O_i cancels
-    cancel = steps.next(Rule.CANCEL)
+    cancel = steps.next(registry.CANCEL)
     assert O[i] in [a.target for a in marks(cancel, Mark.CANCELLED)]
     # 9. O_k comes out of the sum
-    steps.next(Rule.FACTOR_OUT, lambda s: marks(s, Mark.CONSTANT)[0].target in (O[k], -O[k]), "pulling O_k out")
+    steps.next(registry.FACTOR_OUT, lambda s: marks(s, Mark.CONSTANT)[0].target in (O[k], -O[k]), "pulling O_k out")
     # 10. one-hot targets: sum_{i != k} y_i = 1 - y_k, recorded as an assumption
-    assumption = steps.next(Rule.ASSUMPTION)
+    assumption = steps.next(registry.ASSUMPTION)
     assert [a.name for a in assumption.assumptions] == ["one-hot"]
     assert assumption.focus == (SumExcept(y[i], (i, 1, assumption.focus[0].upper), k), 1 - y[k])
     # 11. O_k(1 - y_k) - y_k(1 - O_k), with the two O_k y_k terms marked as cancelling
-    expand = steps.next(Rule.EXPAND)
+    expand = steps.next(registry.EXPAND)
     assert expand.before == O[k] * (1 - y[k]) - y[k] * (1 - O[k])
     assert sorted(map(str, (a.target for a in marks(expand, Mark.CANCEL)))) == ["-o[k]*y[k]", "o[k]*y[k]"]
     # 12. the result

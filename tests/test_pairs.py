@@ -33,7 +33,8 @@ from derive.serialize import trail_from_json
 from derive.srepr import load
 from derive.sums import SumExcept
 from derive.symbols import CLASSES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
-from derive.trail import Mark, Rule
+from derive.rules import registry
+from derive.trail import Mark
 
 z, y, o = INPUT, TARGET, OUTPUT
 i, k = SUM_INDEX, FREE_INDEX
@@ -328,7 +329,7 @@ def test_every_verdict_is_consistent_with_its_result(pair):
 
 
 def split_braces(trail):
-    splits = [step for step in trail.steps if step.rule is Rule.INDEX_SPLIT]
+    splits = [step for step in trail.steps if step.rule is registry.INDEX_SPLIT]
     assert len(splits) == 1, [step.rule for step in trail.steps]
     braces = {a.note: released(a.target) for a in splits[0].annotations if a.mark is Mark.UNDERBRACE}
     assert set(braces) == {Ne(i, k), Eq(i, k)}, braces
@@ -342,13 +343,13 @@ def test_index_split_underbrace_and_vanishing_terms(pair):
     rules = [step.rule for step in all_steps(trail.steps)]
     if pair[0] in ELEMENTWISE:
         assert braces[Ne(i, k)] == 0
-        assert Rule.VANISH in rules
-        split = next(n for n, step in enumerate(trail.steps) if step.rule is Rule.INDEX_SPLIT)
-        vanish = next(n for n, step in enumerate(trail.steps) if step.rule is Rule.VANISH)
+        assert registry.VANISH in rules
+        split = next(n for n, step in enumerate(trail.steps) if step.rule is registry.INDEX_SPLIT)
+        vanish = next(n for n, step in enumerate(trail.steps) if step.rule is registry.VANISH)
         assert vanish > split
     else:
         assert braces[Ne(i, k)] != 0
-        assert Rule.VANISH not in rules
+        assert registry.VANISH not in rules
     assert braces[Eq(i, k)] != 0
 
 
@@ -597,7 +598,7 @@ def collect_marks_param(pair):
 def test_collect_steps_name_what_cancels(pair):
     trail, text = document(pair)
     for step in all_steps(trail.steps):
-        if step.rule is Rule.COLLECT:
+        if step.rule is registry.COLLECT:
             assert any(a.mark is Mark.CANCELLED for a in step.annotations), step
     assert "Collect like terms:  add up to zero" not in text
 
@@ -614,7 +615,7 @@ def expand_prose_param(pair):
 @pytest.mark.parametrize("pair", [expand_prose_param(pair) for pair in VALID])
 def test_expand_prose_claims_struck_through_terms_only_when_there_are_some(pair):
     trail, text = document(pair)
-    expands = [s for s in trail.steps if s.rule is Rule.EXPAND]
+    expands = [s for s in trail.steps if s.rule is registry.EXPAND]
     with_cancel = [s for s in expands if any(a.mark is Mark.CANCEL for a in s.annotations)]
     assert text.count("struck through") == len(with_cancel)
     assert text.count(r"\cancel{") >= 2 * len(with_cancel)

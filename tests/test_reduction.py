@@ -12,7 +12,7 @@ from derive.certify import certify
 from derive.engine import derive
 from derive.problem import Problem
 from derive.symbols import EXAMPLES, FREE_INDEX, OTHER_LOSS, OUTPUT, TARGET
-from derive.trail import Rule
+from derive.rules import registry
 
 GAP = OUTPUT[FREE_INDEX] - TARGET[FREE_INDEX]
 
@@ -24,8 +24,8 @@ def test_mean_reduction_divides_the_clean_gradient_by_n(pair):
     assert (trail.result - GAP / EXAMPLES).expand() == 0
     assert trail.verdict.factor == 1 / EXAMPLES
     rules = [step.rule for step in trail.steps]
-    assert Rule.CONSTANT_FACTOR in rules and Rule.INDEPENDENT in rules
-    dropped = [step.focus[0].expr for step in trail.steps if step.rule is Rule.INDEPENDENT]
+    assert registry.CONSTANT_FACTOR in rules and registry.INDEPENDENT in rules
+    dropped = [step.focus[0].expr for step in trail.steps if step.rule is registry.INDEPENDENT]
     assert any({node.base for node in expr.atoms(Indexed)} == {OTHER_LOSS} for expr in dropped), "the others drop out"
 
 

@@ -15,7 +15,7 @@ from derive.certify.points import (
 from derive.engine import derive
 from derive.problem import Problem
 from derive.symbols import CLASSES, EXAMPLE_INDEX, EXAMPLES, FREE_INDEX, INPUT, OTHER_LOSS, OUTPUT, SUM_INDEX, TARGET
-from derive.trail import Rule
+from derive.rules import registry
 from trail_edits import position, tamper
 
 i, k, H, O, Y, Z = SUM_INDEX, FREE_INDEX, CLASSES, OUTPUT, TARGET, INPUT
@@ -57,7 +57,7 @@ def test_a_step_wrong_only_outside_the_old_sample_is_refused(name):
 def test_a_step_wrong_at_one_class_and_undone_by_the_next_is_refused():
     """Step n wrong by δ_{7k} O_k, step n + 1 undoing it: step n is named."""
     trail = derive(Problem())
-    n = position(trail, Rule.EXPAND)
+    n = position(trail, registry.EXPAND)
     assert "Expanding" in rejected(tamper(trail, n, trail.steps[n].after + KroneckerDelta(7, k) * O[k]))
 
 
@@ -65,7 +65,7 @@ def test_a_lemma_substep_wrong_only_at_i_equal_k_equal_4_is_refused():
     from dataclasses import replace
 
     trail = derive(Problem())
-    n = position(trail, Rule.LEMMA)
+    n = position(trail, registry.LEMMA)
     lemma = trail.steps[n]
     m = len(lemma.substeps) - 2
     sub = lemma.substeps[m]

@@ -32,7 +32,7 @@ from derive.certify.proof import attempt
 from derive.certify.reference import ReferenceEvaluator
 from derive.holding import release
 from derive.symbols import FREE_INDEX
-from derive.trail import Certificate, Rule, Step, Trail
+from derive.trail import Certificate, Step, Trail
 
 CHECK_CLASSES = (1, 2, 3, 5)
 POINTS = 2  # random points per H for the gradient's components
@@ -220,8 +220,9 @@ class Certifier:
 def _joined(step: Step) -> None:
     """Substeps must form one unbroken chain from what the step rewrote to what it became.
 
-    The last substep may restate the value instead of reaching it (the lemma's cases);
-    the chain rule's elementary substep works on a placeholder and only has to join up inside.
+    The last substep may restate the value instead of reaching it (the lemma's cases); the
+    substeps of a rule marked ``placeholder_substeps`` (the chain rule's elementary substep) work on
+    a placeholder and only have to join up among themselves.
     """
     subs = step.substeps
     if not subs:
@@ -229,7 +230,7 @@ def _joined(step: Step) -> None:
     for earlier, later in zip(subs, subs[1:]):
         if later.before != earlier.after:
             raise CertificationError(f"the substeps of '{step.rule.title}' do not join up at '{later.rule.title}'")
-    if step.rule is Rule.CHAIN:
+    if step.rule.placeholder_substeps:
         return
     start, end = (step.before, step.after) if step.focus is None else step.focus
     if subs[0].before not in (start, step.before):

@@ -8,6 +8,7 @@ both moves are kept as substeps.
 from sympy import Eq, Sum
 
 from derive.rules.base import local
+from derive.rules.index_split import INDEX_SPLIT
 from derive.sums import SumExcept
 from derive.trail import Rule
 
@@ -32,7 +33,7 @@ def assumption(node, ctx):
     for hypothesis in ctx.assumptions:
         if isinstance(node, Sum):
             if len(node.limits) == 1 and _matches(node, hypothesis):
-                return local(Rule.ASSUMPTION, node, hypothesis.statement.rhs, assumptions=(hypothesis,))
+                return local(ASSUMPTION, node, hypothesis.statement.rhs, assumptions=(hypothesis,))
             continue
         if not _matches(node, hypothesis):
             continue
@@ -40,9 +41,17 @@ def assumption(node, ctx):
         missing = node.function.xreplace({node.index: node.excluded})
         completed = whole - missing
         substeps = (
-            local(Rule.INDEX_SPLIT, node, completed),
-            local(Rule.ASSUMPTION, completed, hypothesis.statement.rhs - missing, assumptions=(hypothesis,)),
+            local(INDEX_SPLIT, node, completed),
+            local(ASSUMPTION, completed, hypothesis.statement.rhs - missing, assumptions=(hypothesis,)),
         )
         after = hypothesis.statement.rhs - missing
-        return local(Rule.ASSUMPTION, node, after, assumptions=(hypothesis,), substeps=substeps)
+        return local(ASSUMPTION, node, after, assumptions=(hypothesis,), substeps=substeps)
     return None
+
+
+ASSUMPTION = Rule(
+    slug="assumption",
+    title="Assumption",
+    formula=r"\sum_i y_i = 1",
+    function=assumption,
+)

@@ -17,5 +17,13 @@ def cases(node, ctx):
         if a in free and b in free and a != b:
             same = node.xreplace({a: b})
             others = node.xreplace({delta: S.Zero})
-            return local(Rule.CASES, node, Piecewise((same, Eq(a, b)), (others, true)))
+            return local(CASES, node, Piecewise((same, Eq(a, b)), (others, true)))
     return None
+
+
+CASES = Rule(
+    slug="cases",
+    title="Cases of the Kronecker delta",
+    formula=r"\delta_{ik} = 1 \text{ if } i = k,\ 0 \text{ otherwise}",
+    function=cases,
+)

@@ -40,7 +40,7 @@ def chain(node, ctx, outer_rules=()):
     if isinstance(f, Pow) and ctx.depends(f.exp, x):
         return None
     if isinstance(inner, (Indexed, Symbol)):
-        return local(Rule.CHAIN, node, d(outer, inner) * d(inner, x), annotations=(Annotation(Mark.INTERMEDIATE, inner),))
+        return local(CHAIN, node, d(outer, inner) * d(inner, x), annotations=(Annotation(Mark.INTERMEDIATE, inner),))
     placeholder = PLACEHOLDER
     elementary = d(outer.xreplace({inner: placeholder}), placeholder)
     for rule in outer_rules:
@@ -48,6 +48,15 @@ def chain(node, ctx, outer_rules=()):
         if step is not None:
             value = step.after.xreplace({placeholder: inner})
             return local(
-                Rule.CHAIN, node, value * d(inner, x), annotations=(Annotation(Mark.INTERMEDIATE, inner),), substeps=(step,)
+                CHAIN, node, value * d(inner, x), annotations=(Annotation(Mark.INTERMEDIATE, inner),), substeps=(step,)
             )
     return None
+
+
+CHAIN = Rule(
+    slug="chain",
+    title="Chain rule",
+    formula=r"\partial f(u) / \partial x = \partial f / \partial u \cdot \partial u / \partial x",
+    function=chain,
+    placeholder_substeps=True,
+)

@@ -3,7 +3,7 @@
 from sympy import Add
 
 from derive.rules.base import local
-from derive.rules.expand import cancelling_terms
+from derive.rules.expand_products import cancelling_terms
 from derive.trail import Annotation, Mark, Rule
 
 
@@ -14,4 +14,13 @@ def collect(node, ctx):
     if after == node:
         return None
     marks = tuple(Annotation(Mark.CANCELLED, term) for term in cancelling_terms(list(node.args)))
-    return local(Rule.COLLECT, node, after, annotations=marks)
+    return local(COLLECT, node, after, annotations=marks)
+
+
+COLLECT = Rule(
+    slug="collect",
+    title="Collecting like terms",
+    formula=r"a - a = 0",
+    function=collect,
+    tidying=True,
+)

@@ -18,4 +18,13 @@ def common_factor(node, ctx):
         return None
     if tidied.func(*tidied.args) == node:
         return None  # SymPy multiplies a number back into a sum (2(a − b) is 2a − 2b) once it is rebuilt in place
-    return local(Rule.COMMON_FACTOR, node, tidied)
+    return local(COMMON_FACTOR, node, tidied)
+
+
+COMMON_FACTOR = Rule(
+    slug="common-factor",
+    title="Taking out common factors",
+    formula=r"a b + a c = a (b + c)",
+    function=common_factor,
+    tidying=True,
+)

@@ -18,4 +18,12 @@ def constant_factor(node, ctx):
         return None
     factor = Mul(*constant)
     marks = (Annotation(Mark.CONSTANT, factor),)
-    return local(Rule.CONSTANT_FACTOR, node, factor * d(Mul(*varying), x), annotations=marks)
+    return local(CONSTANT_FACTOR, node, factor * d(Mul(*varying), x), annotations=marks)
+
+
+CONSTANT_FACTOR = Rule(
+    slug="constant-factor",
+    title="Constant-factor rule",
+    formula=r"\partial (c f) = c\, \partial f",
+    function=constant_factor,
+)

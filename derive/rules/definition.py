@@ -25,4 +25,12 @@ def definition(node, ctx):
     if not replacements:
         return None
     marks = tuple(Annotation(Mark.DEFINITION, quantity, body) for quantity, body in sorted(replacements.items(), key=str))
-    return local(Rule.DEFINITION, node, d(f.xreplace(replacements), x), annotations=marks)
+    return local(DEFINITION, node, d(f.xreplace(replacements), x), annotations=marks)
+
+
+DEFINITION = Rule(
+    slug="definition",
+    title="Definition",
+    formula=r"E = \sum_i e_i",
+    function=definition,
+)

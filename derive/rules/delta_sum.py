@@ -36,5 +36,13 @@ def delta_sum(node, ctx):
         if inside is None:
             continue
         rest = Mul(*(f for p, f in enumerate(factors) if p != position))
-        return local(Rule.DELTA_SUM, node, rest.xreplace({index: partner}) if inside else S.Zero)
+        return local(DELTA_SUM, node, rest.xreplace({index: partner}) if inside else S.Zero)
     return None
+
+
+DELTA_SUM = Rule(
+    slug="delta-sum",
+    title="Sifting by the Kronecker delta",
+    formula=r"\sum_j f_j \delta_{jk} = f_k",
+    function=delta_sum,
+)

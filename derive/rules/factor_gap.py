@@ -28,4 +28,12 @@ def factor_gap(node, ctx):
     after = Mul(tidiest(ratio), GAP)
     if after == node or count_ops(after) > count_ops(node):
         return None
-    return local(Rule.FACTOR_GAP, node, after)
+    return local(FACTOR_GAP, node, after)
+
+
+FACTOR_GAP = Rule(
+    slug="factor-gap",
+    title="Factoring out the output error",
+    formula=r"f\,(O_k - y_k)",
+    function=factor_gap,
+)

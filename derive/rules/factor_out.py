@@ -31,4 +31,13 @@ def factor_out(node, ctx):
         return None
     inner = node.func(Mul(*varying), *node.args[1:])
     factor = Mul(*constant)
-    return local(Rule.FACTOR_OUT, node, factor * inner, annotations=(Annotation(Mark.CONSTANT, factor),))
+    return local(FACTOR_OUT, node, factor * inner, annotations=(Annotation(Mark.CONSTANT, factor),))
+
+
+FACTOR_OUT = Rule(
+    slug="factor-out",
+    title="Factor out of the sum",
+    formula=r"\sum_i c f_i = c \sum_i f_i",
+    function=factor_out,
+    tidying=True,
+)

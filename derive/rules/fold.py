@@ -150,5 +150,13 @@ def fold(node, ctx):
             continue  # only the activation, read off the inputs: ``e_i = O_i`` must not turn O back into e
         folded = fold_normalised(node, definition) if node.has(Sum) else fold_elementwise(node, definition)
         if folded is not None and folded != node:
-            return local(Rule.FOLD, node, folded)
+            return local(FOLD, node, folded)
     return None
+
+
+FOLD = Rule(
+    slug="fold",
+    title="Rewriting in the outputs",
+    formula=r"e^{Z_i} / \sum_j e^{Z_j} = O_i",
+    function=fold,
+)

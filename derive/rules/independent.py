@@ -12,4 +12,13 @@ def independent(node, ctx):
     f, x = parts(node)
     if ctx.depends(f, x):
         return None
-    return local(Rule.INDEPENDENT, node, S.Zero)
+    return local(INDEPENDENT, node, S.Zero)
+
+
+INDEPENDENT = Rule(
+    slug="independent",
+    title="Independence",
+    formula=r"\partial c / \partial x = 0",
+    function=independent,
+    tidying=True,
+)

@@ -14,4 +14,12 @@ def index(node, ctx):
         return None
     if f.base != x.base or ctx.is_intermediate(f) or len(f.indices) != 1 or len(x.indices) != 1:
         return None
-    return local(Rule.INDEX, node, KroneckerDelta(f.indices[0], x.indices[0]))
+    return local(INDEX, node, KroneckerDelta(f.indices[0], x.indices[0]))
+
+
+INDEX = Rule(
+    slug="index",
+    title="Index rule",
+    formula=r"\partial Z_j / \partial Z_k = \delta_{jk}",
+    function=index,
+)

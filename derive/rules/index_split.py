@@ -40,4 +40,12 @@ def index_split(node, ctx):
         for part in held_parts(expression)
     )
     after = SumExcept(others, (index, lower, upper), partner) + same
-    return local(Rule.INDEX_SPLIT, node, after, annotations=annotations)
+    return local(INDEX_SPLIT, node, after, annotations=annotations)
+
+
+INDEX_SPLIT = Rule(
+    slug="index-split",
+    title="Index split",
+    formula=r"\sum_i f_i = \sum_{i \neq k} f_i + f_k",
+    function=index_split,
+)

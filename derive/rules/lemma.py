@@ -2,8 +2,9 @@
 
 The sub-derivation writes the activation's definition out, differentiates it
 rule by rule and rewrites the result in the outputs; its last substep states the
-two cases ``i = k`` and ``i ≠ k``.  The value is *held* so that the reader sees
-it multiply the surrounding factors before anything cancels.
+two cases ``i = k`` and ``i ≠ k`` (``state_cases``: the cases rule, as the strategy
+passes it).  The value is *held* so that the reader sees it multiply the
+surrounding factors before anything cancels.
 """
 
 from sympy import Indexed
@@ -14,7 +15,7 @@ from derive.rules.cases import cases
 from derive.trail import Rule
 
 
-def lemma(node, ctx, subderive):
+def lemma(node, ctx, subderive, state_cases=cases):
     if not is_derivative(node):
         return None
     f, x = parts(node)
@@ -23,6 +24,14 @@ def lemma(node, ctx, subderive):
     steps, value = subderive(node, ctx.with_inline(f.base))
     if not steps:
         return None
-    statement = cases(value, ctx)
+    statement = state_cases(value, ctx)
     substeps = tuple(steps) + ((statement,) if statement is not None else ())
-    return local(Rule.LEMMA, node, hold(value), substeps=substeps)
+    return local(LEMMA, node, hold(value), substeps=substeps)
+
+
+LEMMA = Rule(
+    slug="lemma",
+    title="Lemma",
+    formula=r"\partial O_i / \partial Z_k",
+    function=lemma,
+)

@@ -12,4 +12,12 @@ def power(node, ctx):
     f, x = parts(node)
     if not isinstance(f, Pow) or f.base != x or ctx.depends(f.exp, x):
         return None
-    return local(Rule.POWER, node, f.exp * x ** (f.exp - 1))
+    return local(POWER, node, f.exp * x ** (f.exp - 1))
+
+
+POWER = Rule(
+    slug="power",
+    title="Power rule",
+    formula=r"\partial u^n / \partial u = n u^{n-1}",
+    function=power,
+)

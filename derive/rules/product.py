@@ -20,4 +20,12 @@ def product(node, ctx):
         for chosen in range(len(factors))
         if ctx.depends(factors[chosen], x)
     ]
-    return local(Rule.PRODUCT, node, Add(*terms))
+    return local(PRODUCT, node, Add(*terms))
+
+
+PRODUCT = Rule(
+    slug="product",
+    title="Product rule",
+    formula=r"\partial (f g) = g\, \partial f + f\, \partial g",
+    function=product,
+)

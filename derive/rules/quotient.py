@@ -16,4 +16,12 @@ def quotient(node, ctx):
     if denominator == 1 or not ctx.depends(numerator, x) or not ctx.depends(denominator, x):
         return None
     after = (denominator * d(numerator, x) - numerator * d(denominator, x)) / denominator**2
-    return local(Rule.QUOTIENT, node, after)
+    return local(QUOTIENT, node, after)
+
+
+QUOTIENT = Rule(
+    slug="quotient",
+    title="Quotient rule",
+    formula=r"\partial (f/g) = (g\, \partial f - f\, \partial g)/g^2",
+    function=quotient,
+)

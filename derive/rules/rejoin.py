@@ -8,7 +8,7 @@ multiplied out first (a substep) so that the matching term can be seen.
 from sympy import Add, Mul, Sum
 
 from derive.rules.base import local
-from derive.rules.expand import expanded_terms
+from derive.rules.expand_products import EXPAND, expanded_terms
 from derive.sums import SumExcept
 from derive.trail import Rule
 
@@ -35,6 +35,15 @@ def rejoin(node, ctx):
         pieces.remove(missing)
         whole = Sum(partial.function, (partial.index, partial.lower, partial.upper))
         after = Add(coefficient * whole, *pieces)
-        substeps = (local(Rule.EXPAND, node, expanded), local(Rule.REJOIN, expanded, after)) if multiplied_out else ()
-        return local(Rule.REJOIN, node, after, substeps=substeps)
+        substeps = (local(EXPAND, node, expanded), local(REJOIN, expanded, after)) if multiplied_out else ()
+        return local(REJOIN, node, after, substeps=substeps)
     return None
+
+
+REJOIN = Rule(
+    slug="rejoin",
+    title="Rejoining the sum",
+    formula=r"\sum_{i \neq k} f_i + f_k = \sum_i f_i",
+    function=rejoin,
+    tidying=True,
+)

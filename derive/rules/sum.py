@@ -15,9 +15,17 @@ def sum_rule(node, ctx):
         return None
     f, x = parts(node)
     if isinstance(f, Add):
-        return local(Rule.SUM, node, Add(*[d(term, x) for term in f.args]))
+        return local(SUM, node, Add(*[d(term, x) for term in f.args]))
     if isinstance(f, Sum) and len(f.limits) == 1 and f.limits[0][0] not in x.free_symbols:
-        return local(Rule.SUM, node, Sum(d(f.function, x), f.limits[0]))
+        return local(SUM, node, Sum(d(f.function, x), f.limits[0]))
     if isinstance(f, SumExcept) and f.index not in x.free_symbols:
-        return local(Rule.SUM, node, SumExcept(d(f.function, x), f.args[1], f.excluded))
+        return local(SUM, node, SumExcept(d(f.function, x), f.args[1], f.excluded))
     return None
+
+
+SUM = Rule(
+    slug="sum",
+    title="Sum rule",
+    formula=r"\partial (f + g) = \partial f + \partial g",
+    function=sum_rule,
+)

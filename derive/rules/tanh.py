@@ -8,4 +8,12 @@ from derive.trail import Rule
 
 def tanh_rule(node, ctx):
     x = elementary(node, tanh)
-    return None if x is None else local(Rule.TANH, node, 1 - tanh(x) ** 2)
+    return None if x is None else local(TANH, node, 1 - tanh(x) ** 2)
+
+
+TANH = Rule(
+    slug="tanh",
+    title="Tanh rule",
+    formula=r"\partial \tanh u / \partial u = 1 - \tanh^2 u",
+    function=tanh_rule,
+)

@@ -15,4 +15,13 @@ from derive.trail import Rule
 def vanish(node, ctx):
     if not isinstance(node, (Sum, SumExcept)) or node.args[0] != S.Zero:
         return None
-    return local(Rule.VANISH, node, S.Zero)
+    return local(VANISH, node, S.Zero)
+
+
+VANISH = Rule(
+    slug="vanish",
+    title="Vanishing terms",
+    formula=r"\sum_{i \neq k} 0 = 0",
+    function=vanish,
+    tidying=True,
+)

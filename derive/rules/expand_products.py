@@ -46,7 +46,7 @@ def _has_product_of_sum(node):
     return any(isinstance(t, Mul) and any(a.is_Add for a in t.args) for t in Add.make_args(node))
 
 
-def expand(node, ctx):
+def expand_products(node, ctx):
     if not isinstance(node, (Add, Mul)) or not _has_product_of_sum(node):
         return None
     terms = expanded_terms(node)
@@ -57,4 +57,13 @@ def expand(node, ctx):
     # without one, the written-out sum is simply the result
     after = Add(*terms, evaluate=False) if cancelling else Add(*terms)
     marks = tuple(Annotation(Mark.CANCEL, term) for term in cancelling)
-    return local(Rule.EXPAND, node, after, annotations=marks)
+    return local(EXPAND, node, after, annotations=marks)
+
+
+EXPAND = Rule(
+    slug="expand",
+    title="Expanding the products",
+    formula=r"a(b + c) = ab + ac",
+    function=expand_products,
+    tidying=True,
+)

@@ -29,9 +29,18 @@ def _flat_factors(product):
         yield from Mul.make_args(inner)
 
 
-def cancel(node, ctx):
+def cancel_factors(node, ctx):
     if not node.has(UnevaluatedExpr):
         return None
     after = release(node)
     annotations = tuple(Annotation(Mark.CANCELLED, factor) for factor in _cancelled_factors(node))
-    return local(Rule.CANCEL, node, after, annotations=annotations)
+    return local(CANCEL, node, after, annotations=annotations)
+
+
+CANCEL = Rule(
+    slug="cancel",
+    title="Cancelling common factors",
+    formula=r"\frac{a}{b} b = a",
+    function=cancel_factors,
+    tidying=True,
+)
