@@ -87,22 +87,30 @@ def _witness(body: Expr, arguments: list, domain) -> tuple[str, str] | None:
     """Inputs (at H = 3) where an output lies outside ``domain`` or makes a log argument <= 0."""
     if not arguments and (domain is None or domain == S.Reals):
         return None  # a loss defined for every real output: nothing to look for
+    checks = [(argument, True) for argument in arguments]  # (must be positive, or only not negative)
+    if domain is not None and domain != S.Reals:
+        checks += [(OUTPUT[SUM_INDEX] - domain.start, domain.left_open)] if domain.start.is_finite else []
+        checks += [(domain.end - OUTPUT[SUM_INDEX], domain.right_open)] if domain.end.is_finite else []
     for point in _points():
         values = {INPUT[m]: v for m, v in enumerate(point, start=1)}
         for m in range(1, WITNESS_CLASSES + 1):
-            try:
-                output = body.xreplace({SUM_INDEX: m, CLASSES: WITNESS_CLASSES}).doit().xreplace(values).evalf(30)
-            except (TypeError, ValueError, ArithmeticError):
-                continue
-            if not (output.is_number and output.is_real and output.is_finite):
+            exact = body.xreplace({SUM_INDEX: m, CLASSES: WITNESS_CLASSES}).doit().xreplace(values)
+            shown = exact.evalf(30)
+            if not (shown.is_number and shown.is_real and shown.is_finite):
                 continue  # the activation itself has no value here: not the loss's fault
-            bad = domain is not None and not domain.contains(output)
-            for inside in arguments:
-                value = inside.xreplace({OUTPUT[SUM_INDEX]: output}).evalf(30)
-                bad = bad or (value.is_number and value.is_real and bool(value <= 0))
-            if bad:
-                return ", ".join(str(v) for v in point), str(output.round(6))
+            if any(_outside(check.xreplace({OUTPUT[SUM_INDEX]: exact}), strict) for check, strict in checks):
+                return ", ".join(str(v) for v in point), str(shown.round(6))
     return None
+
+
+def _outside(value: Expr, strict: bool) -> bool:
+    """``value`` (exact) is negative, or 0 where it must be positive (``strict``).  SymPy's evalf raises
+    its working precision until the digits asked for are right, so 1 − 1/(1 + e^{−90}) is seen to be
+    positive, not rounded to 0."""
+    if value == 0:
+        return strict
+    number = value.evalf(30, maxn=4000)
+    return bool(number.is_number and number.is_real and (number <= 0 if strict else number < 0))
 
 
 def _points():

@@ -273,3 +273,10 @@ def test_a_coefficient_with_a_large_denominator_finishes(loss):
     code, data, err = run_pair("z/(1+exp(-1.702*z))", loss, "--H", "2")
     assert code == 0, err
     assert agrees(data, "z/(1+exp(-1.702*z))", loss) > 0
+
+
+def test_an_output_that_rounds_to_the_edge_of_the_domain_is_not_a_witness():
+    """sigmoid(e^z) at z = 4.5 is 1 - 8e-40: 1 at 30 digits, but inside (0, 1), where BCE is defined."""
+    code, data, err = run_pair("1/(1+exp(-(exp(z))))", BCE_TEXT, "--H", "2")
+    assert code == 0, err
+    assert agrees(data, "1/(1+exp(-(exp(z))))", BCE_TEXT, "distribution") > 0
