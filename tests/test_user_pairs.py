@@ -13,7 +13,7 @@ import pytest
 from sympy import Rational, sqrt
 
 from derive.__main__ import main
-from derive.inverse import invert, placeholder
+from derive.engine.inverse import invert, placeholder
 from derive.parse import ELEMENTWISE_INPUT
 from derive.srepr import load
 from derive.symbols import FREE_INDEX, INPUT, OUTPUT, TARGET
