@@ -1,7 +1,7 @@
 """derive: step-by-step, machine-certified gradient derivations.
 
 ``derive.derive_pair("softmax", "cross-entropy")`` derives and certifies a pair and
-returns a :class:`~derive.pipeline.Derivation` (Markdown, LaTeX, JSON, PDF, and the
+returns a :class:`~derive.cli.pipeline.Derivation` (Markdown, LaTeX, JSON, PDF, and the
 SymPy result).  Importing ``derive`` stays cheap: SymPy and the engine load on the
 first call.
 """

@@ -1,11 +1,11 @@
-"""The ``derive`` command: the process around :func:`derive.cli.main`.
+"""The ``derive`` command: the process around :func:`derive.cli.main.main`.
 
 This module stays light (the standard library only), so that the command's
 handling of its surroundings is in force before SymPy starts to load:
 
 - SIGINT, SIGTERM and SIGHUP end the run with one line on stderr and exit code
   128 + the signal's number (130, 143, 129), never a traceback.  Files are
-  written atomically (``derive.files``), so an interrupt leaves no partial or
+  written atomically (``derive.cli.files``), so an interrupt leaves no partial or
   temporary file; further signals wait until that clean-up is done.
 - A standard stream that was closed when the command started (``derive list >&-``)
   is reopened on ``/dev/null``, so no file the command opens can take its place;
@@ -88,8 +88,8 @@ def _flush(stream) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command in this process (see :func:`derive.cli.main`)."""
-    from derive.cli import main as run_command
+    """Run one command in this process (see :func:`derive.cli.main.main`)."""
+    from derive.cli.main import main as run_command
 
     return run_command(argv)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from derive.document import DETAILS, DetailError
-from derive.notation import Notation, NotationError
-from derive.pipeline import Derivation, derive_certified, notation_for
+from derive.present.document import DETAILS, DetailError
+from derive.present.notation import Notation, NotationError
+from derive.cli.pipeline import Derivation, derive_certified, notation_for
 from derive.problem import Problem
 
 __all__ = ["Derivation", "derive_pair"]

@@ -12,10 +12,10 @@ import re
 
 from typing import Any
 
-from derive.latex import to_latex
-from derive.notation import Notation
+from derive.present.latex import to_latex
+from derive.present.notation import Notation
 from derive.srepr import dump, dump_all, load
-from derive.rules.registry import rule_named
+from derive.engine.rules.registry import rule_named
 from derive.trail import Annotation, Assumption, Certificate, Mark, Step, Trail, Verdict
 
 

@@ -18,8 +18,8 @@ from sympy import Basic
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One rule's record, declared once in its module under ``derive/rules/`` and listed by
-    ``derive.rules.registry``: the stable id a step carries (``slug``, also its JSON name and the
+    """One rule's record, declared once in its module under ``derive/engine/rules/`` and listed by
+    ``derive.engine.rules.registry``: the stable id a step carries (``slug``, also its JSON name and the
     name of its template ``templates/rules/<slug>.j2``), a human ``title`` and the ``formula`` it applies.
 
     ``function`` is the rule itself, ``(expr, ctx) -> Step | None`` (``None`` for a rule no strategy

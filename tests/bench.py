@@ -63,7 +63,7 @@ def _worker_certified(classes: int, sympy_too: bool) -> dict:
     import resource
 
     import derive
-    import derive.pipeline as pipeline
+    import derive.cli.pipeline as pipeline
     from derive.problem import Problem
 
     spent = {"derive": 0.0, "certify": 0.0}

@@ -9,7 +9,7 @@ from sympy import Derivative, Eq, Ne
 
 from derive.certify import CertificationError, certify
 from derive.certify.annotations import annotation_errors
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.symbols import ERROR, INPUT, OUTPUT, SUM_INDEX, TARGET
 from derive.trail import Mark

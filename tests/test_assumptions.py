@@ -9,10 +9,10 @@ from sympy import Eq, Sum
 
 from derive.certify import CertificationError, certify
 from derive.certify.assumptions import assumption_errors
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.symbols import CLASSES, SUM_INDEX, TARGET
-from derive.rules import registry
+from derive.engine.rules import registry
 from derive.trail import Assumption
 from trail_edits import position
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import derive.files as files
-import derive.pipeline as pipeline
+import derive.cli.files as files
+import derive.cli.pipeline as pipeline
 from derive.__main__ import main
 from derive.certify import CertificationError
-from derive.files import write_all
+from derive.cli.files import write_all
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

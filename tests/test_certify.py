@@ -8,11 +8,11 @@ import pytest
 from sympy import Piecewise, UnevaluatedExpr
 
 from derive.certify import CertificationError, certify
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.sums import SumExcept
 from derive.symbols import FREE_INDEX, OUTPUT, SUM_INDEX
-from derive.rules import registry
+from derive.engine.rules import registry
 from trail_edits import position, tamper
 
 i, k, O = SUM_INDEX, FREE_INDEX, OUTPUT
@@ -96,7 +96,7 @@ def test_the_result_is_checked_against_sympy_diff(trail):
 
 
 def test_certification_failure_exits_1_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    import derive.pipeline as pipeline
+    import derive.cli.pipeline as pipeline
     from derive.__main__ import main
 
     real = pipeline.derive

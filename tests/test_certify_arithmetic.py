@@ -19,7 +19,7 @@ from sympy import Eq, Float, Integer, Rational, Sum, Symbol, UnevaluatedExpr, ex
 from derive.certify import CertificationError, Certifier, Evaluator, World, _random_values, certify
 from derive.certify.arithmetic import FLOAT_DIGITS, FLOAT_TOLERANCE, FLOATS, MPF, floats_agree
 from derive.certify.numbers import _sympy_number
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.symbols import CLASSES as H
 from derive.symbols import FREE_INDEX as k
@@ -27,7 +27,7 @@ from derive.symbols import INNER_INDEX as j
 from derive.symbols import INPUT as z
 from derive.symbols import OUTPUT as o
 from derive.symbols import SUM_INDEX as i
-from derive.rules import registry
+from derive.engine.rules import registry
 from derive.trail import Step, Trail
 from trail_edits import tamper
 

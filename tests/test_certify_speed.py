@@ -31,7 +31,7 @@ from derive.certify import (
     _random_values,
     certify,
 )
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.sums import SumExcept
 from derive.symbols import CLASSES as H
@@ -41,7 +41,7 @@ from derive.symbols import INPUT as z
 from derive.symbols import OUTPUT as o
 from derive.symbols import SUM_INDEX as i
 from derive.symbols import TARGET as y
-from derive.rules import registry
+from derive.engine.rules import registry
 from derive.trail import Step, Trail
 from trail_edits import position, tamper
 

@@ -1,6 +1,6 @@
 """``derive check``: verdicts, counterexamples, diagnoses and the rendered reports.
 
-The command is exercised through ``derive.check_arguments.add_parser`` on a parser of
+The command is exercised through ``derive.cli.check_arguments.add_parser`` on a parser of
 our own (so nothing here depends on ``derive/__main__.py``) and through
 ``claims``/``diagnose`` directly.  Every diagnosis is tested on at least two
 activation/loss pairs.
@@ -17,17 +17,17 @@ import pytest
 from sympy import Integer, Rational, diff
 
 from derive.certify import CertificationError, certify
-from derive.claims import (
+from derive.check.claims import (
     ClaimError, Reference, check, diagonal_entry, read_claim, reference, sample_points, symbolic_proof,
 )
-from derive.check_arguments import add_parser
-from derive.cli import _problem
-from derive.cli_check import run
-from derive.diagnose import FAMILIES, Diagnosis, Mistake, Sample, diagnose
+from derive.cli.check_arguments import add_parser
+from derive.cli.main import _problem
+from derive.cli.check import run
+from derive.check.diagnose import FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
 from derive.problem import Problem
 from derive.symbols import CLASSES, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
-from derive.rules import registry
+from derive.engine.rules import registry
 from tooling import compile_latex, katex_errors, markdown_formulas, overfull_boxes
 
 SEED_CLAIM = "(y[k] - o[k])/(o[k]*(1 - o[k]))"  # seed 001: dE/do_j "derived" by dividing factors
@@ -50,7 +50,7 @@ def parse(argv):
 
 
 def cli(argv, capsys):
-    from derive.cli import main
+    from derive.cli.main import main
 
     code = main(argv)  # the command line's own parsing and error table
     out, err = capsys.readouterr()
@@ -367,12 +367,12 @@ def test_a_value_too_large_to_compute_is_no_value(capsys):
 
 
 def test_an_uncertified_reference_gives_no_verdict(capsys, monkeypatch):
-    import derive.claims
+    import derive.check.claims
 
     def refuse(trail, *args, **kwargs):
         raise CertificationError("step 'Chain rule' failed certification (H=2)")
 
-    monkeypatch.setattr(derive.claims, "certify", refuse)
+    monkeypatch.setattr(derive.check.claims, "certify", refuse)
     code, out, err = cli(["check", "softmax", "cross-entropy", "--claim", "o[k] - y[k]"], capsys)
     assert code == 3 and out == ""
     assert err.count("\n") == 1 and "no verdict" in err
@@ -426,7 +426,7 @@ REPORTS = [
 
 @pytest.fixture(scope="module")
 def rendered():
-    from derive.cli_check import report
+    from derive.cli.check import report
 
     documents = {}
     for argv in REPORTS:
@@ -505,7 +505,7 @@ def test_check_takes_user_expressions_as_pair_does(capsys, arguments, code):
     ["--activation", "__import__('os')", "cross-entropy", "--claim", "o[k]"],
 ])
 def test_check_with_bad_pairs_is_exit_2(capsys, arguments):
-    from derive.cli import main
+    from derive.cli.main import main
     assert main(["check", *arguments]) == 2
     assert capsys.readouterr().err.count("\n") == 1
 

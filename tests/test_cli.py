@@ -111,7 +111,7 @@ def test_catalogue_names_may_be_given_as_flags(capsys):
 
 
 def test_list_rules_prints_the_registry_one_rule_a_line(capsys):
-    from derive.rules.registry import RULES
+    from derive.engine.rules.registry import RULES
 
     code, out, err = run(["list", "--rules"], capsys)
     assert code == 0 and err == ""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from derive.__main__ import main
-from derive.document import decimal
+from derive.present.document import decimal
 from derive.serialize import trail_from_json, trail_to_json
 from tooling import compile_latex, katex_errors, markdown_formulas, overfull_boxes
 

@@ -9,10 +9,10 @@ import pytest
 from sympy import Derivative, Pow, Sum, preorder_traversal
 
 from derive.catalog import valid_pairs
-from derive.facts import step_facts
-from derive.pipeline import Derivation
+from derive.present.facts import step_facts
+from derive.cli.pipeline import Derivation
 from derive.problem import Problem
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.sums import SumExcept
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-import derive.files as files
+import derive.cli.files as files
 from derive.__main__ import main
-from derive.files import sweep
+from derive.cli.files import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIR = ["pair", "identity", "sum-of-squares", "--H", "1"]
@@ -286,7 +286,7 @@ def test_a_hash_is_refused_not_read_as_a_comment(side, text, tmp_path, monkeypat
 def test_the_readme_states_no_agreement_figure_the_check_output_does_not():
     import re
 
-    from derive.cli_check import AGREEMENT_DIGITS
+    from derive.cli.check import AGREEMENT_DIGITS
 
     readme = (ROOT / "README.md").read_text()
     check = readme[readme.index("## Checking a gradient"):readme.index("## Command line")]

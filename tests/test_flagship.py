@@ -8,11 +8,11 @@ import pytest
 from sympy import Eq, Indexed, Rational, KroneckerDelta, Piecewise, Sum, diff, exp, log, srepr
 
 from derive.certify import certify
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.sums import SumExcept
 from derive.symbols import ERROR, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
-from derive.rules import registry
+from derive.engine.rules import registry
 from derive.trail import Mark
 
 i, k = SUM_INDEX, FREE_INDEX
@@ -136,7 +136,7 @@ def test_symbolic_and_concrete_trails_use_the_same_rules():
 
 
 def test_worked_example_from_seed_000_is_computed():
-    from derive.example import worked_example
+    from derive.present.example import worked_example
 
     example = worked_example(certify(derive(Problem())))
     assert [float(v) for v in example.outputs] == [0.2, 0.6, 0.2]

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from derive.__main__ import main
-from derive.figure import network_figure
-from derive.notation import PRESETS, Notation
-from derive.pipeline import Derivation, derive_certified, notation_for
+from derive.present.figure import network_figure
+from derive.present.notation import PRESETS, Notation
+from derive.cli.pipeline import Derivation, derive_certified, notation_for
 from derive.problem import Problem
 from tooling import compile_latex, katex_errors, markdown_formulas, overfull_boxes, require_tool
 
@@ -290,7 +290,7 @@ def test_templates_readme_documents_the_view():
     readme = (ROOT / "templates" / "README.md").read_text()
     from dataclasses import fields
 
-    from derive.document import DocumentView, StepView, Symbols
+    from derive.present.document import DocumentView, StepView, Symbols
 
     for cls in (DocumentView, StepView, Symbols):
         for field in fields(cls):
@@ -345,7 +345,7 @@ def test_pdf_is_built_and_written_with_the_other_formats(tmp_path, capsys):
 
 
 def test_text_and_pdf_are_written_together_or_not_at_all(tmp_path, monkeypatch):
-    import derive.pipeline as pipeline
+    import derive.cli.pipeline as pipeline
 
     (tmp_path / "a.md").write_text("old")
     written = pipeline.write_documents({tmp_path / "b.md": "text", tmp_path / "b.pdf": b"%PDF-1.5 bytes"})

@@ -14,8 +14,8 @@ from sympy import (
     Sum, Symbol, SympifyError, UnevaluatedExpr, exp, log, sinh, sqrt, symbols, tanh,
 )
 
-from derive.latex import to_latex
-from derive.notation import PRESETS, Notation
+from derive.present.latex import to_latex
+from derive.present.notation import PRESETS, Notation
 from derive.sums import SumExcept
 from derive.symbols import CLASSES as H
 from derive.symbols import ERROR as e
@@ -251,7 +251,7 @@ def test_strings_are_not_parsed():
 
 DETERMINISM_EXPRS = """
 from sympy import *
-from derive.latex import to_latex
+from derive.present.latex import to_latex
 from derive.symbols import OUTPUT as o, TARGET as y, INPUT as z, SUM_INDEX as i, FREE_INDEX as k, CLASSES as H
 from derive.sums import SumExcept
 exprs = [

@@ -23,11 +23,11 @@ from sympy import Add, Derivative, KroneckerDelta, Mul, Piecewise, S, Sum, Symbo
 
 from derive.certify import CertificationError, certify
 from derive.context import Context
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.parse import parse_expression
 from derive.problem import Problem
-from derive.rules.registry import RULES
-from derive.strategy import DEFAULT, Strategy, StepLimitError
+from derive.engine.rules.registry import RULES
+from derive.engine.strategy import DEFAULT, Strategy, StepLimitError
 from derive.sums import SumExcept
 from derive.symbols import CLASSES
 from derive.trail import Rule, Trail

@@ -91,6 +91,8 @@ def test_wheel_contents(wheel: Path):
             "",
         )
     assert "derive/__init__.py" in names or "derive/__main__.py" in names, names
+    for package in ("certify", "check", "cli", "engine", "engine/rules", "present"):  # sub-packages come along
+        assert f"derive/{package}/__init__.py" in names, (package, names)
     templates = [n for n in names if n.startswith("derive/templates/") and not n.endswith("/")]
     assert templates, f"no files under derive/templates/ in the wheel: {names}"
     assert not [n for n in names if n.startswith(("tests/", "output/", "templates/"))], names

@@ -24,16 +24,16 @@ from sympy import (
 from derive.__main__ import main
 from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, valid_pairs
 from derive.certify import certify
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.holding import release
-from derive.notation import Notation
-from derive.pipeline import Derivation
+from derive.present.notation import Notation
+from derive.cli.pipeline import Derivation
 from derive.problem import Problem
 from derive.serialize import trail_from_json
 from derive.srepr import load
 from derive.sums import SumExcept
 from derive.symbols import CLASSES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
-from derive.rules import registry
+from derive.engine.rules import registry
 from derive.trail import Mark
 
 z, y, o = INPUT, TARGET, OUTPUT

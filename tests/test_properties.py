@@ -29,7 +29,7 @@ from sympy import Derivative, Rational, S, diff, exp, log, tanh
 
 from derive.__main__ import main
 from derive.certify import certify
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.parse import parse_expression
 from derive.problem import Problem
 from derive.srepr import load

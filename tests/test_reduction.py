@@ -9,10 +9,10 @@ from sympy import Indexed
 
 from derive.__main__ import main
 from derive.certify import certify
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.symbols import EXAMPLES, FREE_INDEX, OTHER_LOSS, OUTPUT, TARGET
-from derive.rules import registry
+from derive.engine.rules import registry
 
 GAP = OUTPUT[FREE_INDEX] - TARGET[FREE_INDEX]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from derive.rules.registry import RULES, rule_named
+from derive.engine.rules.registry import RULES, rule_named
 from derive.trail import Rule
 from test_mutations import SUBJECTS, mutation_targets
 from test_rules import APPLIES, REFUSES

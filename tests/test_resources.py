@@ -16,8 +16,8 @@ import json
 import pytest
 
 from derive.certify import certify
-from derive.engine import derive
-from derive.pipeline import collector_paused, derive_certified
+from derive.engine.derivation import derive
+from derive.cli.pipeline import collector_paused, derive_certified
 from derive.problem import Problem
 from derive.serialize import json_text, trail_to_json
 

@@ -1,4 +1,4 @@
-"""Table-driven tests of every rule in ``derive/rules``, on small inputs of their own.
+"""Table-driven tests of every rule in ``derive/engine/rules``, on small inputs of their own.
 
 None of these inputs is the softmax cross-entropy expression: plain scalars
 (``x``, ``w``, ``t``), a "tempered" softmax of our own
@@ -14,7 +14,7 @@ Layout:
   independent certifier (``test_rule_output_is_certified_equal``);
 * ``REFUSES``: (rule, input, context) for which the rule must return ``None``;
 * focused tests for substeps (chain, assumption, lemma) and two-part results;
-* strategy-level tests (``derive.strategy.run``) compared with ``sympy.diff``;
+* strategy-level tests (``derive.engine.strategy.run``) compared with ``sympy.diff``;
 * certifier tests on tiny hand-built trails;
 * regression tests for the bugs found while writing these tables (all fixed).
 """
@@ -56,39 +56,39 @@ from sympy import (
 
 from derive.certify import target_total, CertificationError, Certifier, Evaluator, World, certify
 from derive.context import Context, Definition
-from derive.rules import registry
-from derive.rules.assumption import assumption
-from derive.rules.base import d, local
-from derive.rules.cancel_factors import cancel_factors
-from derive.rules.cases import cases
-from derive.rules.chain import PLACEHOLDER, chain
-from derive.rules.collect import collect
-from derive.rules.common_factor import common_factor
-from derive.rules.constant_factor import constant_factor
-from derive.rules.cosh import cosh_rule
-from derive.rules.definition import definition
-from derive.rules.delta_sum import delta_sum
-from derive.rules.exp import exp_rule
-from derive.rules.expand_products import expand_products
-from derive.rules.factor_gap import factor_gap
-from derive.rules.factor_out import factor_out
-from derive.rules.fold import fold
-from derive.rules.independent import independent
-from derive.rules.index import index
-from derive.rules.index_split import index_split
-from derive.rules.lemma import lemma
-from derive.rules.log import log_rule
-from derive.rules.power import power
-from derive.rules.product import product
-from derive.rules.quotient import quotient
-from derive.rules.recognise import recognise
-from derive.rules.rejoin import rejoin
-from derive.rules.self import self_rule
-from derive.rules.sinh import sinh_rule
-from derive.rules.sum import sum_rule
-from derive.rules.tanh import tanh_rule
-from derive.rules.vanish import vanish
-from derive.strategy import (
+from derive.engine.rules import registry
+from derive.engine.rules.assumption import assumption
+from derive.engine.rules.base import d, local
+from derive.engine.rules.cancel_factors import cancel_factors
+from derive.engine.rules.cases import cases
+from derive.engine.rules.chain import PLACEHOLDER, chain
+from derive.engine.rules.collect import collect
+from derive.engine.rules.common_factor import common_factor
+from derive.engine.rules.constant_factor import constant_factor
+from derive.engine.rules.cosh import cosh_rule
+from derive.engine.rules.definition import definition
+from derive.engine.rules.delta_sum import delta_sum
+from derive.engine.rules.exp import exp_rule
+from derive.engine.rules.expand_products import expand_products
+from derive.engine.rules.factor_gap import factor_gap
+from derive.engine.rules.factor_out import factor_out
+from derive.engine.rules.fold import fold
+from derive.engine.rules.independent import independent
+from derive.engine.rules.index import index
+from derive.engine.rules.index_split import index_split
+from derive.engine.rules.lemma import lemma
+from derive.engine.rules.log import log_rule
+from derive.engine.rules.power import power
+from derive.engine.rules.product import product
+from derive.engine.rules.quotient import quotient
+from derive.engine.rules.recognise import recognise
+from derive.engine.rules.rejoin import rejoin
+from derive.engine.rules.self import self_rule
+from derive.engine.rules.sinh import sinh_rule
+from derive.engine.rules.sum import sum_rule
+from derive.engine.rules.tanh import tanh_rule
+from derive.engine.rules.vanish import vanish
+from derive.engine.strategy import (
     ELEMENTARY,
     MAIN_PHASES,
     Phase,

@@ -12,10 +12,10 @@ from derive.certify import CertificationError, World, _random_values, certify
 from derive.certify.points import (
     EXTRA_CLASSES, INPUT_SCALES, TARGET_RANGES, _index_assignments, constant_indices, sample_sizes,
 )
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.symbols import CLASSES, EXAMPLE_INDEX, EXAMPLES, FREE_INDEX, INPUT, OTHER_LOSS, OUTPUT, SUM_INDEX, TARGET
-from derive.rules import registry
+from derive.engine.rules import registry
 from trail_edits import position, tamper
 
 i, k, H, O, Y, Z = SUM_INDEX, FREE_INDEX, CLASSES, OUTPUT, TARGET, INPUT

@@ -13,7 +13,7 @@ import pytest
 from sympy import Rational, sqrt
 
 from derive.__main__ import main
-from derive.inverse import invert, placeholder
+from derive.engine.inverse import invert, placeholder
 from derive.parse import ELEMENTWISE_INPUT, parse_expression
 from derive.srepr import load
 from derive.symbols import FREE_INDEX, INPUT, OUTPUT, TARGET
@@ -280,7 +280,7 @@ def test_an_output_that_rounds_to_the_edge_of_the_domain_is_not_a_witness():
     (The gradient is compared symbolically: a 40-digit sympy.diff reference cancels catastrophically
     at z near 7, where 1 - O is e^{-855}.)"""
     from derive.certify.proof import prove
-    from derive.engine import derive
+    from derive.engine.derivation import derive
     from derive.problem import Problem
     from sympy import exp as e
 

@@ -11,7 +11,7 @@ from derive.__main__ import main
 from derive.certify.points import target_total
 from derive.certify.proof import prove
 from derive.catalog import valid_pairs
-from derive.engine import derive
+from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.serialize import trail_to_json
 from derive.certify import certify
@@ -169,7 +169,7 @@ def test_every_format_marks_the_steps_that_are_only_tested(monkeypatch):
     """A step without a proof says so in every format, and only such steps do.  The kernel is made to
     give up on every side that holds an exponential, as it would on an identity it cannot decide."""
     import derive.certify.core as core
-    from derive.pipeline import derive_certified
+    from derive.cli.pipeline import derive_certified
     from sympy import exp as sympy_exp
 
     real_attempt = core.attempt

@@ -1,0 +1,49 @@
+"""Rejoining a split sum: ``c·Σ_{i≠k} f_i + c·f_k = c·Σ_i f_i``.
+
+When no assumption removes ``Σ_{i≠k} y_i``, the term that the index split took
+out is put back, giving the compact ``O_k Σ_i y_i − y_k``.  The products are
+multiplied out first (a substep) so that the matching term can be seen.
+"""
+
+from sympy import Add, Mul, Sum
+
+from derive.engine.rules.base import local
+from derive.engine.rules.expand_products import EXPAND, expanded_terms
+from derive.sums import SumExcept
+from derive.trail import Rule
+
+
+def _split_sums(node):
+    for term in Add.make_args(node):
+        for factor in Mul.make_args(term):
+            if isinstance(factor, SumExcept):
+                yield term, factor
+
+
+def rejoin(node, ctx):
+    if not isinstance(node, Add):
+        return None
+    for term, partial in _split_sums(node):
+        coefficient = term / partial
+        missing = coefficient * partial.function.xreplace({partial.index: partial.excluded})
+        others = [t for t in Add.make_args(node) if t is not term]
+        pieces = expanded_terms(Add(*others))
+        if missing not in pieces:
+            continue
+        multiplied_out = pieces != others
+        expanded = Add(term, *pieces, evaluate=False)
+        pieces.remove(missing)
+        whole = Sum(partial.function, (partial.index, partial.lower, partial.upper))
+        after = Add(coefficient * whole, *pieces)
+        substeps = (local(EXPAND, node, expanded), local(REJOIN, expanded, after)) if multiplied_out else ()
+        return local(REJOIN, node, after, substeps=substeps)
+    return None
+
+
+REJOIN = Rule(
+    slug="rejoin",
+    title="Rejoining the sum",
+    formula=r"\sum_{i \neq k} f_i + f_k = \sum_i f_i",
+    function=rejoin,
+    tidying=True,
+)

@@ -1,0 +1,118 @@
+"""Rendering: a Jinja2 environment built by a factory, and one small function per format.
+
+All prose lives in ``templates/``.  A user's template folder, when given, is
+searched first, so any template can be overridden.  Every template (Markdown and
+LaTeX alike) uses LaTeX-safe delimiters: ``((* block *))``, ``((( value )))`` and
+``((= comment =))``, so ``\\frac{{a}}{b}`` can never be eaten by Jinja.
+
+Templates run in Jinja2's immutable sandbox: a template (a user's included) can
+read the values it is given and call the filters, but cannot reach Python's
+internals (attributes starting with ``_``, functions' globals), change a value,
+or touch a file outside the template folders.  A template that fails, to compile
+or while rendering, raises ``TemplateError`` naming its file and line.
+
+Each text format has one top template, ``derivation.<format>.j2``.  Templates see
+``format`` (the format asked for) and ``fmt``, its markup family (``md`` or
+``tex``), which picks the partials shared by the LaTeX formats.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, pass_context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from derive import __version__
+from derive.present.document import DocumentView
+from derive.present.template_filters import FILTERS, tex_text
+
+# format -> the markup family whose partials it shares
+FAMILIES = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
+TEXT_FORMATS = tuple(FAMILIES)
+
+__all__ = [
+    "FAMILIES", "TEXT_FORMATS", "TemplateError", "builtin_templates", "environment", "index", "render", "tex_text",
+]
+
+
+class TemplateError(Exception):
+    """A template could not be compiled or rendered; the message names its file and line."""
+
+
+def _located(error: Exception) -> TemplateError:
+    """``error`` as one line naming the template file and line where it happened."""
+    where = None
+    if isinstance(error, TemplateSyntaxError):
+        where = (error.filename or error.name, error.lineno)
+    else:
+        trace = error.__traceback__
+        while trace is not None:  # the innermost frame that runs a template
+            name = trace.tb_frame.f_code.co_filename
+            if name.endswith(".j2") or "/templates/" in name:
+                where = (name, trace.tb_lineno)
+            trace = trace.tb_next
+    message = (getattr(error, "message", None) or str(error) or type(error).__name__).splitlines()[0]
+    if where is None:
+        return TemplateError(f"template error: {message}")
+    return TemplateError(f"template {where[0]}, line {where[1]}: {message}")
+
+
+def builtin_templates() -> Path:
+    """Installed wheels carry ``derive/templates``; a checkout keeps them at the top level."""
+    packaged = Path(str(resources.files("derive"))) / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
+
+
+@pass_context
+def explain(context, step) -> str:
+    """The prose that says why ``step``'s rule applies (``rules/<rule-id>.j2``)."""
+    template = context.environment.get_template(f"rules/{step.rule}.j2")
+    doc = context["doc"]
+    return template.render(s=step, n=doc.symbols, doc=doc, fmt=context.get("fmt"), format=context.get("format")).strip()
+
+
+def environment(user_templates: Path | None = None) -> Environment:
+    folders = ([str(user_templates)] if user_templates else []) + [str(builtin_templates())]
+    env = ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    env.globals["explain"] = explain
+    env.globals["version"] = __version__
+    return env
+
+
+def _rendered(env: Environment, name: str, **context) -> str:
+    """Render a template in the sandbox; any failure inside a template becomes one located ``TemplateError``."""
+    try:
+        return env.get_template(name).render(**context)
+    except Exception as error:  # noqa: BLE001 - a template may fail in any way; say where
+        raise _located(error) from error
+
+
+def render(env: Environment, fmt: str, doc: DocumentView) -> str:
+    return _tidy(_rendered(env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FAMILIES[fmt], format=fmt))
+
+
+def _tidy(text: str) -> str:
+    """Templates may leave runs of blank lines; keep at most one, and end with one newline."""
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def index(env: Environment, fmt: str, view) -> str:
+    return _tidy(_rendered(env, f"index.{fmt}.j2", index=view, n=view.symbols, fmt=fmt, format=fmt))
+
