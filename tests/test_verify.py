@@ -205,3 +205,56 @@ def test_the_kernel_undoes_only_inverses_that_are_one_to_one_on_the_real_line():
     assert prove(asinh(sinh(z_k - 3)), z_k - 3) is None and prove(log(exp(z_k)), z_k) is None
     assert prove(acosh(cosh(z_k - 3)), z_k - 3) is not None  # cosh is even: wrong for z_k < 3
     assert prove(sqrt((z_k + 2) ** 2), z_k + 2) is not None  # the principal root: wrong for z_k < -2
+
+
+# -- issue 12, item 7: each printed-words edit, made on the JSON, is refused by derive verify ------
+
+def _first(data, mark):
+    """The first annotation marked ``mark``, in trail order (steps before their substeps' successors)."""
+    pending = list(data["steps"])
+    while pending:
+        step = pending.pop(0)
+        for annotation in step["annotations"]:
+            if annotation["mark"] == mark:
+                return annotation
+        pending[:0] = step["substeps"]
+    raise AssertionError(f"no {mark} annotation")
+
+
+def _swap_underbrace_labels(data):
+    for step in data["steps"]:
+        for annotation in step["annotations"]:
+            if annotation["mark"] == "underbrace":
+                text = annotation["note"]["srepr"]
+                swapped = "Equality(" + text[len("Unequality("):] if text.startswith("Unequality(") else "Unequality(" + text[len("Equality("):]
+                annotation["note"]["srepr"] = swapped
+
+
+def _rename_assumption(data):
+    data["assumptions"][0]["name"] = "arbitrary"
+    pending = list(data["steps"])
+    while pending:
+        step = pending.pop()
+        step["assumptions"] = ["arbitrary" if name == "one-hot" else name for name in step["assumptions"]]
+        pending.extend(step["substeps"])
+
+
+WORD_EDITS = {
+    "underbrace labels i = k and i != k swapped": _swap_underbrace_labels,
+    "e_i written out as -y_i O_i": lambda d: _first(d, "definition")["note"].update(srepr=dump(-TARGET[i] * OUTPUT[i])),
+    "the constant factor named O_i": lambda d: _first(d, "constant").update(target={"latex": "", "srepr": dump(OUTPUT[i])}),
+    "the chain rule said to go through Z_i": lambda d: _first(d, "intermediate").update(target={"latex": "", "srepr": dump(INPUT[i])}),
+    "y_i said to cancel": lambda d: _first(d, "cancelled").update(target={"latex": "", "srepr": dump(TARGET[i])}),
+    "the assumption named arbitrary": _rename_assumption,
+    "targets declared any with a trail that uses sum y = 1": lambda d: d.update(targets="any"),
+}
+
+
+@pytest.mark.parametrize("name", WORD_EDITS)
+def test_verify_refuses_every_edited_word(tmp_path, flagship_json, capsys, name):
+    data = json.loads(json.dumps(flagship_json))
+    WORD_EDITS[name](data)
+    assert data != flagship_json
+    code, out = _verify(tmp_path, data, capsys)
+    assert code == 1, (name, out.out[-300:], out.err)
+    assert out.err.count("\n") == 1

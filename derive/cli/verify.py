@@ -94,7 +94,8 @@ def run(args) -> int:
         return 2
     lines, failure = verify(trail)
     if failure is not None:
-        print(f"derive: verify failed at {failure}", file=sys.stderr)
+        where = "at " if failure.startswith(("step ", "the result")) else ": "  # "at step 9 (...)", ": the trail ..."
+        print(f"derive: verify failed{' ' if where == 'at ' else ''}{where}{failure}", file=sys.stderr)
         return 1
     sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
