@@ -18,6 +18,14 @@ class ProblemError(ValueError):
     """A problem that cannot be posed (bad H, unknown target kind ...)."""
 
 
+class ClaimError(ValueError):
+    """A claim that cannot be checked as asked (wrong names or indices).  One line; exit code 2."""
+
+
+class NoVerdict(Exception):
+    """``derive check`` cannot judge: the reference derivation failed, or an engine bug.  Exit code 3."""
+
+
 class UnsupportedError(ProblemError):
     """A problem the rules cannot finish (no rule for some derivative): refused, never half-derived."""
 

@@ -34,7 +34,7 @@ from derive.engine.derivation import derive
 from derive.engine.formulation import formulate
 from derive.holding import release
 from derive.parse import parse_expression
-from derive.problem import MAX_CHECK_CLASSES, Problem
+from derive.problem import MAX_CHECK_CLASSES, ClaimError, Problem
 from derive.engine.rules.base import d
 from derive.engine.rules.lemma import LEMMA
 from derive.engine.strategy import derive_gradient
@@ -45,10 +45,6 @@ MAX_SAMPLED_CLASSES = 6        # symbolic H is sampled at H = 1..6
 EXTRA_SAMPLED_CLASSES = (7, 9, 12)  # symbolic H is also sampled at these
 PROOF_SECONDS = 2.0            # wall-clock budget for the symbolic proof
 _INDICES = (SUM_INDEX, INNER_INDEX, FREE_INDEX)
-
-
-class ClaimError(ValueError):
-    """A claim that cannot be checked as asked (wrong names or indices).  One line; exit code 2."""
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
 """``derive check ACTIVATION LOSS --wrt o|z --claim EXPR``: the command, its view and its output.
 
 Its arguments are registered by :func:`derive.cli.check_arguments.add_parser`, which
-stays cheap to import; ``run(args)`` prints the verdict and returns the exit code:
+stays cheap to import; ``run(args, problem)`` returns the report and its exit code, and
+``derive.cli.main`` delivers it after the time limit, through the same path and the same
+table of errors as every other command:
 
-* 0: the claim equals the certified derivative (a certificate says how that was shown);
+* 0: the claim equals the certified derivative, with a proof;
 * 1: it does not (a counterexample, the certified result and, when one fits, a diagnosis);
-* 2: bad input: one line on stderr;
-* 3: no verdict: the reference derivation failed its own certification (an engine bug).
+* 2: bad input (``ClaimError`` and the parser's and the problem's errors): one line on stderr;
+* 3: not refuted but not proved, or no verdict (``NoVerdict``: the reference derivation failed
+  its own certification, or an engine bug).
 
 Text, Markdown and LaTeX come from ``templates/check.*.j2``; JSON is built here
 from the same view, with each diagnosis's explanation rendered by the templates.
@@ -17,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass, replace
 
 import math
@@ -35,7 +37,7 @@ from derive.holding import release
 from derive.present.latex import to_latex
 from derive.present.notation import Notation
 from derive.parse import EXAMPLES, ParseError
-from derive.problem import Problem, ProblemError
+from derive.problem import NoVerdict, Problem, ProblemError
 from derive.present.render import environment
 from derive.engine.rules.assumption import ASSUMPTION
 from derive.engine.rules.chain import CHAIN
@@ -52,26 +54,27 @@ BAD_INPUT = (ParseError, ClaimError, UnknownName, UndefinedPair, ProblemError)
 
 # -- the command -------------------------------------------------------------------------------
 
-def run(args, problem: Problem) -> int:
-    """Judge the claim about ``problem`` (built by ``derive.cli.main`` as for ``pair``), print the verdict, return the exit code."""
+def run(args, problem: Problem):
+    """The report on the claim about ``problem`` (built by ``derive.cli.main`` as for ``pair``), with its
+    exit code, for ``derive.cli.main`` to deliver.  Bad input raises the parser's and the problem's own
+    errors (exit 2 in main's table); a reference that cannot be certified, or an engine bug, is
+    ``NoVerdict`` (exit 3): never a verdict that was not reached."""
+    from derive.cli.main import ToStdout  # local: main imports this module lazily
+
     try:
         ref = reference(problem, args.wrt)
         outcome = check(read_claim(args.claim, ref), ref)
         text = report(outcome, args.claim, args.format)
-    except BAD_INPUT as error:
-        print(f"derive: {_one_line(error)}", file=sys.stderr)
-        return 2
+    except BAD_INPUT:
+        raise
     except (CertificationError, StepLimitError) as error:
-        print(f"derive: no verdict, the reference derivation failed: {_one_line(error)}", file=sys.stderr)
-        return 3
+        raise NoVerdict(f"the reference derivation failed: {_one_line(error)}") from None
     except Exception as error:  # an engine bug: one line, and no verdict rather than a wrong one
         if os.environ.get("DERIVE_DEBUG"):
             raise
-        print(f"derive: internal error, no verdict ({type(error).__name__}: {_one_line(error)}); "
-              "set DERIVE_DEBUG=1 for details", file=sys.stderr)
-        return 3
-    sys.stdout.write(text)
-    return verdict_code(outcome)
+        raise NoVerdict(f"internal error ({type(error).__name__}: {_one_line(error)}); "
+                        "set DERIVE_DEBUG=1 for details") from None
+    return ToStdout(text, verdict_code(outcome))
 
 
 def verdict_code(outcome) -> int:

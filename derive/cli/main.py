@@ -31,7 +31,7 @@ from derive.cli.pipeline import (
 )
 from derive.present.render import TemplateError
 from derive.engine.rules.registry import RULES
-from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, Problem, ProblemError
+from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, ClaimError, NoVerdict, Problem, ProblemError
 from derive.symbols import CLASSES, SUM_INDEX
 from derive.engine.strategy import StepLimitError
 
@@ -183,9 +183,11 @@ def _rules() -> str:
 
 @dataclass(frozen=True)
 class ToStdout:
-    """A document to print instead of write (``-o -``)."""
+    """A document to print instead of write (``-o -``, ``list``, a ``check`` report), and the exit code
+    that goes with it (``check``'s verdict: 0 proved, 1 refuted, 3 not refuted but not proved)."""
 
     content: str | bytes
+    code: int = 0
 
 
 Plan = dict | ToStdout | int | None  # files to write, one document to print, an exit code, or nothing
@@ -244,7 +246,7 @@ def _deliver(plan: Plan) -> list[Path] | int | None:
             raise
         except OSError as error:
             raise OutputError(error) from None
-        return None
+        return plan.code
     if isinstance(plan, dict):
         return write_documents(plan)
     return plan
@@ -260,9 +262,11 @@ def run(argv: list[str]) -> list[Path] | int | None:
 
 # what each expected failure means for the exit code, and how its one line starts
 ERROR_EXITS = (
-    ((UsageError, ParseError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing, OutputError, TemplateError), 2, ""),
+    ((UsageError, ParseError, ClaimError, UnknownName, UndefinedPair, ProblemError, NotationError, ToolMissing, OutputError,
+      TemplateError), 2, ""),
     ((TimeLimit,), 2, ""),
     ((PdfError,), 2, "no PDF written: "),
+    ((NoVerdict,), 3, "no verdict, "),
     ((CertificationError,), 1, "certification failed, nothing written: "),
     ((StepLimitError,), 1, "the derivation did not finish: "),
     ((OSError,), 2, "cannot write: "),
@@ -273,7 +277,7 @@ EXPECTED_ERRORS = tuple(kind for kinds, _, _ in ERROR_EXITS for kind in kinds)
 def main(argv: list[str] | None = None) -> int:
     try:
         written = run(sys.argv[1:] if argv is None else argv)
-        code = written if isinstance(written, int) else 0  # derive check returns its own exit code
+        code = written if isinstance(written, int) else 0  # a report's own exit code (derive check, verify)
         _report(written)
     except BrokenPipeError:  # the reader closed the pipe early: it has what it wanted
         _discard_stdout()
