@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Callable
 
-from sympy import Basic
+from sympy import Basic, Eq, Sum
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,15 @@ class Assumption:
 
     name: str
     statement: Basic  # a SymPy Eq, rendered by the printer
+
+
+def assumed_total(assumptions) -> Basic | None:
+    """The total ``c`` of an assumption ``Σ_i y_i = c`` among ``assumptions``, if there is one."""
+    for assumption in assumptions:
+        statement = assumption.statement
+        if isinstance(statement, Eq) and isinstance(statement.lhs, Sum):
+            return statement.rhs
+    return None
 
 
 class Mark(Enum):

@@ -54,7 +54,8 @@ from sympy import (
     true,
 )
 
-from derive.certify import target_total, CertificationError, Certifier, Evaluator, World, certify
+from derive.certify import CertificationError, Certifier, Evaluator, World, certify
+from derive.trail import assumed_total
 from derive.context import Context, Definition
 from derive.engine.rules import registry
 from derive.engine.rules.assumption import assumption
@@ -185,7 +186,7 @@ def certified_equal(before, after, ctx: Context = PLAIN, constrained: bool = Fal
 
     ``constrained`` samples targets that satisfy the context's assumption about their total.
     """
-    total = target_total(ctx.assumptions) if constrained else None
+    total = assumed_total(ctx.assumptions) if constrained else None
     return Certifier(trail_for(before, ctx=ctx)).equal(before, after, total)
 
 

@@ -8,7 +8,7 @@ import pytest
 from sympy import Abs, KroneckerDelta, Piecewise, Eq
 
 from derive.__main__ import main
-from derive.certify.points import target_total
+from derive.trail import assumed_total
 from derive.certify.proof import prove
 from derive.catalog import valid_pairs
 from derive.engine.derivation import derive
@@ -32,7 +32,7 @@ def test_every_catalogue_step_is_proved(classes):
             continue  # needs two classes
         trail = derive(Problem(activation, loss, classes, None))
         for step in _steps(trail.steps):
-            total = target_total(step.assumptions)
+            total = assumed_total(step.assumptions)
             pairs = [(step.before, step.after)] + ([step.focus] if step.focus else [])
             for left, right in pairs:
                 assert prove(left, right, trail.definitions, total) is None, (activation, loss, step.rule)
@@ -53,8 +53,8 @@ WRONG_RESULTS = [
 @pytest.mark.parametrize("name, edit", WRONG_RESULTS)
 def test_the_kernel_does_not_prove_a_wrong_result(name, edit):
     trail = _flagship()
-    assert prove(trail.start, edit(trail.result), trail.definitions, target_total(trail.assumptions)) is not None
-    assert prove(trail.start, trail.result, trail.definitions, target_total(trail.assumptions)) is None
+    assert prove(trail.start, edit(trail.result), trail.definitions, assumed_total(trail.assumptions)) is not None
+    assert prove(trail.start, trail.result, trail.definitions, assumed_total(trail.assumptions)) is None
 
 
 def test_a_lemma_case_wrong_only_at_i_equal_k_equal_4_is_not_proved():

@@ -51,7 +51,7 @@ from derive.certify.core import CHECK_CLASSES, POINTS, REFERENCE_CLASSES, Certif
 from derive.certify.evaluator import Evaluator
 from derive.certify.arithmetic import FLOAT_DIGITS
 from derive.certify.numbers import AGREEMENT, PRECISION, TOLERANCE, _agree_numbers, _mpf_of
-from derive.certify.points import MAX_INDEX_PATTERNS, World, _random_values, target_total
+from derive.certify.points import MAX_INDEX_PATTERNS, World, _random_values
 from derive.certify.reference import ReferenceEvaluator
 
 __all__ = [
@@ -69,7 +69,6 @@ __all__ = [
     "ReferenceEvaluator",
     "World",
     "certify",
-    "target_total",
     # private, imported by tests/test_certify_speed.py
     "_agree_numbers",
     "_mpf_of",

@@ -26,13 +26,12 @@ from derive.certify.points import (
     _unclash,
     constant_indices,
     sample_sizes,
-    target_total,
 )
 from derive.certify.proof import attempt
 from derive.certify.reference import ReferenceEvaluator
 from derive.holding import release
 from derive.symbols import FREE_INDEX
-from derive.trail import Certificate, Step, Trail
+from derive.trail import Certificate, Step, Trail, assumed_total
 
 CHECK_CLASSES = (1, 2, 3, 5)
 POINTS = 2  # random points per H for the gradient's components
@@ -109,7 +108,7 @@ class Certifier:
     def step(self, step: Step) -> Step:
         substeps = tuple(self.step(sub) for sub in step.substeps)
         _joined(step)
-        total = target_total(step.assumptions)
+        total = assumed_total(step.assumptions)
         ok, detail = self.equal(step.before, step.after, total)
         if ok and step.focus is not None:  # the local rewrite is printed as an equation of its own
             ok, detail = self.equal(step.focus[0], step.focus[1], total)
@@ -165,7 +164,7 @@ class Certifier:
     def result(self) -> None:
         """The result equals ``sympy.diff`` of the loss, under the trail's assumptions."""
         truth = self.trail.start  # ∂(Σ e_i)/∂z_k: evaluated by sympy.diff on the written-out loss
-        total = target_total(self.trail.assumptions)
+        total = assumed_total(self.trail.assumptions)
         ok, detail = self.equal(truth, self.trail.result, total)
         if not ok:
             raise CertificationError(f"the result disagrees with sympy.diff of the loss ({detail})")

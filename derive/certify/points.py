@@ -243,15 +243,6 @@ def sample_sizes(sizes: tuple[int, ...], symbolic: bool, min_classes: int, const
     return sizes + tuple(sorted({h for h in extra if h >= min_classes} - set(sizes)))
 
 
-def target_total(assumptions) -> Basic | None:
-    """The total ``c`` of an assumption ``Σ_i y_i = c`` among ``assumptions``, if there is one."""
-    for assumption in assumptions:
-        statement = assumption.statement
-        if isinstance(statement, Eq) and isinstance(statement.lhs, Sum):
-            return statement.rhs
-    return None
-
-
 def _random_values(classes: int, total: Basic | None, placeholders: list[Symbol], rng: random.Random,
                    scale: int = 0, targets: str | None = None) -> Mapping:
     """Random inputs (on the ``scale``-th of ``INPUT_SCALES``) and targets (as the ``targets`` kind

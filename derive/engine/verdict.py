@@ -35,15 +35,6 @@ def _target_sums_to_one(expr):
     )
 
 
-def assumed_total(assumptions):
-    """The total ``c`` of an assumption ``Σ_i y_i = c`` among ``assumptions``, or None."""
-    for assumption in assumptions:
-        statement = assumption.statement
-        if getattr(statement, "lhs", None) is not None and isinstance(statement.lhs, Sum):
-            return statement.rhs
-    return None
-
-
 def recognised(result, definitions: tuple = (), total=None):
     """``O_k − y_k`` or 0 when ``result`` equals it by value (the activation substituted, for every H,
     index and input, under ``Σ_i y_i = total`` when given), decided by the proof kernel; else None."""

@@ -10,7 +10,8 @@ from sympy import Derivative
 from derive.engine.rules.base import local
 from derive.symbols import OUTPUT
 from derive.trail import Rule
-from derive.engine.verdict import assumed_total, recognised
+from derive.engine.verdict import recognised
+from derive.trail import assumed_total
 
 
 def recognise(node, ctx):
