@@ -289,11 +289,11 @@ def _command(problem: Problem) -> str:
     if problem.activation_expr is None:
         parts.append(problem.activation)
     else:
-        parts.append(f"--activation '{user_syntax(problem.activation_expr)}'")
+        parts.append(f'--activation "{user_syntax(problem.activation_expr)}"')  # straight quotes in \texttt too
     if problem.loss_expr is None:
         parts.append(problem.loss)
     else:
-        parts.append(f"--loss '{user_syntax(problem.loss_expr)}'")
+        parts.append(f'--loss "{user_syntax(problem.loss_expr)}"')
     if problem.targets is not None:
         parts.append(f"--targets {problem.targets}")
     if problem.classes is not None:
