@@ -10,12 +10,12 @@
 
 from __future__ import annotations
 
-from sympy import (Basic, Derivative, Eq, Indexed, KroneckerDelta, Mul, Ne, Pow, Sum, Symbol, UnevaluatedExpr, expand,
+from sympy import (Basic, Derivative, Eq, Indexed, KroneckerDelta, Mul, Ne, Pow, Sum, UnevaluatedExpr, expand,
                    preorder_traversal)
 
 from derive.holding import release
 
-from derive.certify.proof import prove
+from derive.certify.proof import canonical_sums, prove
 from derive.sums import SumExcept
 
 from derive.symbols import INPUT
@@ -72,7 +72,7 @@ def _wrong(annotation, before: Basic, definitions: dict, opposites: bool) -> str
     if annotation.mark is Mark.DEFINITION and isinstance(target, Indexed) and target.base in definitions:
         index, body = definitions[target.base]
         written = body.xreplace({index: target.indices[0]})
-        if annotation.note is not None and _bound_renamed(annotation.note) != _bound_renamed(written):
+        if annotation.note is not None and canonical_sums(annotation.note) != canonical_sums(written):
             return f"{target} is written out as {annotation.note}, not as its definition"
     if annotation.mark is Mark.UNDERBRACE and isinstance(annotation.note, (Eq, Ne)):
         if not _case_value(target, annotation.note, before):
@@ -80,19 +80,6 @@ def _wrong(annotation, before: Basic, definitions: dict, opposites: bool) -> str
     if annotation.mark is Mark.CANCELLED and not opposites and not _in_a_denominator(target, before):
         return f"{target} is said to cancel but divides nothing in what the step rewrote"
     return None
-
-
-def _bound_renamed(expr: Basic, depth: int = 0) -> Basic:
-    """``expr`` with each sum's bound index renamed by its depth: sums equal up to the name of the
-    index they run over (``Σ_k exp(z_k)`` and ``Σ_j exp(z_j)``) become the same expression."""
-    if not expr.args:
-        return expr
-    if isinstance(expr, (Sum, SumExcept)):
-        bound = expr.args[1][0]
-        fresh = Symbol(f"bound{depth}", integer=True)
-        renamed = expr.xreplace({bound: fresh})
-        return renamed.func(*(_bound_renamed(arg, depth + 1) for arg in renamed.args))
-    return expr.func(*(_bound_renamed(arg, depth) for arg in expr.args))
 
 
 def _case_value(target: Basic, case, before: Basic) -> bool:

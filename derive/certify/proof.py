@@ -91,7 +91,7 @@ def _normal_memo(memo: dict, side: Basic, pattern: dict, total: Basic | None) ->
 def _evaluated(expr: Basic, defs: dict) -> Basic:
     expr = _opened(expr)
     expr = _derivatives(expr, defs)
-    return _canonical(_inverses_cancelled(_substituted(expr, defs, keep=None)))
+    return canonical_sums(_inverses_cancelled(_substituted(expr, defs, keep=None)))
 
 
 _INVERSES = {atanh: tanh, asinh: sinh, log: exp}  # f⁻¹(f(u)) = u for every real u: f is one-to-one on ℝ
@@ -152,7 +152,7 @@ def _substituted(expr: Basic, defs: dict, keep) -> Basic:
 
 def _at(body: Basic, index: Symbol, value: Basic) -> Basic:
     """``body`` with ``index`` set to ``value``, bound indices renamed so none is captured."""
-    return _canonical(body).xreplace({index: value})
+    return canonical_sums(body).xreplace({index: value})
 
 
 # -- 2. index patterns ------------------------------------------------------------------------
@@ -290,15 +290,16 @@ def _sum_terms(function: Basic, index: Symbol, lower: Basic, upper: Basic) -> Ba
         if varying == 1:
             result.append(constant * (upper - lower + 1))
         else:
-            result.append(constant * _canonical(Sum(varying, (index, lower, upper))))
+            result.append(constant * canonical_sums(Sum(varying, (index, lower, upper))))
     return Add(*result)
 
 
-def _canonical(expr: Basic) -> Basic:
-    """Every bound index renamed by the sum's height (``_b0`` for a sum with no sum inside)."""
+def canonical_sums(expr: Basic) -> Basic:
+    """Every bound index renamed by the sum's height (``_b0`` for a sum with no sum inside): two sums
+    that differ only in the name of the index they run over become the same expression."""
     if not expr.args or not expr.has(Sum):
         return expr
-    args = [_canonical(arg) for arg in expr.args]
+    args = [canonical_sums(arg) for arg in expr.args]
     if isinstance(expr, Sum) and len(expr.limits) == 1:
         function = args[0]
         (index, lower, upper), = expr.limits
