@@ -54,7 +54,6 @@ class Certifier:
         self.evaluator = Evaluator(trail.definitions, memory=self.floats.memory)
         self.proofs: dict = {}  # the proof kernel's evaluated sides and normal forms, shared by the steps
         self.rechecked = 0  # points where floats did not agree and the 193-bit values decided
-        self.unevaluable = 0  # large-input points with no finite value at 193 bits, drawn again smaller
         self.rng = random.Random(seed)
         sizes = CHECK_CLASSES if trail.classes is None else (trail.classes,)
         self.sizes = tuple(h for h in sizes if h >= trail.min_classes)
@@ -71,19 +70,24 @@ class Certifier:
             assignments = _index_assignments(symbols, classes, self.rng, patterns)
             for n in range(max(len(assignments), MIN_POINTS)):  # a point per pattern, each scale at every H
                 indices = assignments[n % len(assignments)]
-                values = _random_values(classes, total, placeholders, self.rng, drawn, self.trail.targets)
-                ok, detail = self.agree(before, after, World(classes, indices, values))
-                if not ok and drawn % len(INPUT_SCALES) and detail.startswith(UNEVALUABLE):
-                    # no value at 193 bits (tanh(e^8) rounds to 1, so atanh of it is infinite): not a
-                    # counterexample; the point is drawn again on the smallest scale, where it must agree
-                    self.unevaluable += 1
-                    values = _random_values(classes, total, placeholders, self.rng, 0, self.trail.targets)
-                    ok, detail = self.agree(before, after, World(classes, indices, values))
+                ok, detail = self.agree_drawn(before, after, classes, indices, total, placeholders, drawn)
                 drawn += 1
                 if not ok:
                     where = ", ".join(f"{s}={v}" for s, v in indices.items())
                     return False, f"H={classes}{', ' + where if where else ''}: {detail}"
         return True, ""
+
+    def agree_drawn(self, left: Basic, right: Basic, classes: int, indices: dict, total: Basic | None,
+                    placeholders, scale: int) -> tuple[bool, str]:
+        """``agree`` at a point drawn on the ``scale``-th input scale.  A point on a larger scale where a
+        side has no finite value even at 193 bits (tanh(e^8) rounds to 1, so atanh of it is infinite) is
+        not a counterexample: it is drawn again on the smallest scale, where the sides must agree."""
+        values = _random_values(classes, total, placeholders, self.rng, scale, self.trail.targets)
+        ok, detail = self.agree(left, right, World(classes, indices, values))
+        if not ok and scale % len(INPUT_SCALES) and detail.startswith(UNEVALUABLE):
+            values = _random_values(classes, total, placeholders, self.rng, 0, self.trail.targets)
+            ok, detail = self.agree(left, right, World(classes, indices, values))
+        return ok, detail
 
     def agree(self, left: Basic, right: Basic, world: World) -> tuple[bool, str]:
         """Whether ``left`` and ``right`` have the same value at ``world``.
@@ -143,11 +147,7 @@ class Certifier:
             indices = {s: int(pattern.get(s, s)) if pattern.get(s, s).is_Integer else values.get(pattern.get(s, s)) for s in symbols}
             if None in indices.values() or any(v > classes for v in indices.values()):
                 continue
-            values = _random_values(classes, total, placeholders, self.rng, classes, self.trail.targets)
-            ok, detail = self.agree(left, right, World(classes, indices, values))
-            if not ok and detail.startswith(UNEVALUABLE):  # as in ``equal``: drawn again, small
-                values = _random_values(classes, total, placeholders, self.rng, 0, self.trail.targets)
-                ok, detail = self.agree(left, right, World(classes, indices, values))
+            ok, detail = self.agree_drawn(left, right, classes, indices, total, placeholders, classes)
             if not ok:
                 where = ", ".join(f"{s}={v}" for s, v in indices.items())
                 raise CertificationError(f"step '{step.rule.title}' failed certification (H={classes}, {where}: {detail})")
