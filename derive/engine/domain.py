@@ -85,16 +85,15 @@ _WITNESS_INPUTS = [Rational(n, 2) for n in range(-20, 21)]  # z from -10 to 10 i
 
 def _witness(body: Expr, arguments: list, domain) -> tuple[str, str] | None:
     """Inputs (at H = 3) where an output lies outside ``domain`` or makes a log argument <= 0."""
-    if not arguments and (domain is None or domain == S.Reals):
-        return None  # a loss defined for every real output: nothing to look for
     checks = [(argument, True) for argument in arguments]  # (must be positive, or only not negative)
     if domain is not None and domain != S.Reals:
         checks += [(OUTPUT[SUM_INDEX] - domain.start, domain.left_open)] if domain.start.is_finite else []
         checks += [(domain.end - OUTPUT[SUM_INDEX], domain.right_open)] if domain.end.is_finite else []
+    outputs = [body.xreplace({SUM_INDEX: m, CLASSES: WITNESS_CLASSES}).doit() for m in range(1, WITNESS_CLASSES + 1)]
     for point in _points():
         values = {INPUT[m]: v for m, v in enumerate(point, start=1)}
-        for m in range(1, WITNESS_CLASSES + 1):
-            exact = body.xreplace({SUM_INDEX: m, CLASSES: WITNESS_CLASSES}).doit().xreplace(values)
+        for output in outputs:
+            exact = output.xreplace(values)
             shown = exact.evalf(30)
             if not (shown.is_number and shown.is_real and shown.is_finite):
                 continue  # the activation itself has no value here: not the loss's fault
