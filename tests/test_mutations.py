@@ -39,6 +39,7 @@ PROBLEMS = [
     Problem("sigmoid", "binary-cross-entropy", classes=2),
     Problem("tanh", "sum-of-squares", classes=2),
     Problem("exp", "poisson", classes=2),
+    Problem("sigmoid", "poisson", classes=2),  # the output error factored out of the result
     # a user activation: sinh, cosh, the product rule and common factors
     Problem(
         "custom", "sum-of-squares", classes=2, name="sinh-cosh",

@@ -64,6 +64,7 @@ from derive.engine.rules.cancel_factors import cancel_factors
 from derive.engine.rules.cases import cases
 from derive.engine.rules.chain import PLACEHOLDER, chain
 from derive.engine.rules.collect import collect
+from derive.engine.rules.common_derivative import common_derivative
 from derive.engine.rules.common_factor import common_factor
 from derive.engine.rules.constant_factor import constant_factor
 from derive.engine.rules.cosh import cosh_rule
@@ -88,7 +89,6 @@ from derive.engine.rules.self import self_rule
 from derive.engine.rules.sinh import sinh_rule
 from derive.engine.rules.sum import sum_rule
 from derive.engine.rules.tanh import tanh_rule
-from derive.engine.rules.vanish import vanish
 from derive.engine.strategy import (
     ELEMENTARY,
     MAIN_PHASES,
@@ -578,9 +578,15 @@ APPLIES = [
         registry.COLLECT,
         annotations=(ann(Mark.CANCELLED, x), ann(Mark.CANCELLED, -x)),
     ),
-    # --- vanish -----------------------------------------------------------------
-    applies("vanish/sum-except-of-zeros", vanish, SumExcept(S.Zero, (i, 1, H), k), S.Zero, registry.VANISH),
-    applies("vanish/sum-of-zeros", vanish, Sum(S.Zero, (j, 1, H)), S.Zero, registry.VANISH),
+    # --- common derivative ---------------------------------------------------------
+    applies(
+        "common_derivative/two-terms",
+        common_derivative,
+        x / w * d(o[i], z[k]) - y[i] * d(o[i], z[k]),
+        (x / w - y[i]) * d(o[i], z[k]),
+        registry.COMMON_DERIVATIVE,
+        annotations=(ann(Mark.CONSTANT, d(o[i], z[k])),),
+    ),
     # --- common factor -----------------------------------------------------------
     applies("common_factor/xw+xt", common_factor, x * w + x * t, x * (w + t), registry.COMMON_FACTOR),
     applies(
@@ -812,9 +818,9 @@ REFUSES = [
     refuses("tanh/inner-is-not-the-variable", tanh_rule, d(tanh(2 * x), x)),
     refuses("sinh/other-function", sinh_rule, d(cosh(x), x)),
     refuses("cosh/other-function", cosh_rule, d(sinh(x), x)),
-    # vanish
-    refuses("vanish/nonzero-summand", vanish, SumExcept(y[i], (i, 1, H), k)),
-    refuses("vanish/not-a-sum", vanish, S.Zero),
+    # common derivative
+    refuses("common_derivative/different-derivatives", common_derivative, x * d(o[i], z[k]) + w * d(o[j], z[k])),
+    refuses("common_derivative/not-a-sum", common_derivative, x * d(o[i], z[k])),
     # common factor
     refuses("common_factor/nothing-shorter", common_factor, 2 * x - 2 * w),
     refuses("common_factor/no-common-factor", common_factor, x + w),

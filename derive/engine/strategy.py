@@ -23,6 +23,7 @@ from derive.engine.rules.cancel_factors import cancel_factors
 from derive.engine.rules.cases import cases
 from derive.engine.rules.chain import chain
 from derive.engine.rules.collect import collect
+from derive.engine.rules.common_derivative import common_derivative
 from derive.engine.rules.common_factor import common_factor
 from derive.engine.rules.constant_factor import constant_factor
 from derive.engine.rules.cosh import cosh_rule
@@ -47,7 +48,6 @@ from derive.engine.rules.self import self_rule
 from derive.engine.rules.sinh import sinh_rule
 from derive.engine.rules.sum import sum_rule
 from derive.engine.rules.tanh import tanh_rule
-from derive.engine.rules.vanish import vanish
 from derive.trail import Step
 
 STEP_LIMIT = 200
@@ -72,6 +72,21 @@ def preorder(expr: Basic) -> Iterator[Basic]:
         yield from preorder(arg)
 
 
+def replace_first(expr: Basic, old: Basic, new: Basic) -> Basic:
+    """``expr`` with the first occurrence of ``old`` in preorder (the one a phase found) rewritten to ``new``.
+
+    Unlike ``xreplace``, which rewrites every equal subtree, this rewrites one position: a rule is
+    applied to one occurrence per step.
+    """
+    if expr == old:
+        return new
+    for position, arg in enumerate(expr.args):
+        if arg.has(old):
+            rewritten = replace_first(arg, old, new)
+            return expr.func(*expr.args[:position], rewritten, *expr.args[position + 1:])
+    return expr
+
+
 def first_match(expr: Basic, phase: Phase, ctx) -> Step | None:
     if phase.node_major:
         candidates = ((node, rule) for node in preorder(expr) for rule in phase.rules)
@@ -91,7 +106,7 @@ def run(expr: Basic, ctx, phases: tuple[Phase, ...], limit: int = STEP_LIMIT) ->
         found = next((step for phase in phases if (step := first_match(expr, phase, ctx)) is not None), None)
         if found is None:
             return steps, expr
-        after = found.after if found.before == expr else expr.xreplace({found.before: found.after})
+        after = replace_first(expr, found.before, found.after)
         steps.append(
             Step(
                 rule=found.rule,
@@ -111,7 +126,7 @@ DIFFERENTIATE = (independent, self_rule, index, constant_factor, sum_rule) + ELE
 DIFFERENTIATE_AFTER_CHAIN = (quotient, product)
 LEMMA_SIMPLIFY = (delta_sum, fold)
 MAIN_SIMPLIFY = (
-    delta_sum, index_split, cancel_factors, vanish, factor_out, assumption, rejoin, expand_products, collect, common_factor,
+    delta_sum, index_split, cancel_factors, factor_out, assumption, rejoin, expand_products, collect, common_factor,
     factor_gap,
 )
 
@@ -139,9 +154,9 @@ class Strategy:
         differentiate = tuple(w(rule) for rule in DIFFERENTIATE + (chain_rule,) + DIFFERENTIATE_AFTER_CHAIN)
         return (
             Phase("define", (w(definition),), node_major=False),
-            Phase("tidy", (w(factor_out),), node_major=False),
+            Phase("tidy", (w(partial(constant_factor, sums_only=True)), w(factor_out)), node_major=False),
             Phase("differentiate", differentiate, node_major=True),
-            Phase("lemmas", (w(partial(lemma, subderive=self.lemma, state_cases=w(cases))),), node_major=True),
+            Phase("lemmas", (w(common_derivative), w(partial(lemma, subderive=self.lemma, state_cases=w(cases))),), node_major=True),
             Phase("simplify", tuple(w(rule) for rule in simplify), node_major=False),
         )
 

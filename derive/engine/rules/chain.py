@@ -46,10 +46,10 @@ def chain(node, ctx, outer_rules=()):
     for rule in outer_rules:
         step = rule(elementary, ctx)
         if step is not None:
-            value = step.after.xreplace({placeholder: inner})
-            return local(
-                CHAIN, node, value * d(inner, x), annotations=(Annotation(Mark.INTERMEDIATE, inner),), substeps=(step,)
-            )
+            # the placeholder goes in after the product is formed, so a factor such as 2(O_i - y_i)
+            # stays as written (SymPy distributes a number over a sum only in a product of two)
+            after = (step.after * d(inner, x)).xreplace({placeholder: inner})
+            return local(CHAIN, node, after, annotations=(Annotation(Mark.INTERMEDIATE, inner),), substeps=(step,))
     return None
 
 

@@ -20,10 +20,16 @@ def written_order(node):
     return [t for t, neg in zip(terms, negative) if not neg] + [t for t, neg in zip(terms, negative) if neg]
 
 
+def _has_fraction(factor):
+    return factor.is_Add and any(
+        power.exp.is_negative for term in factor.args for power in Mul.make_args(term) if power.is_Pow)
+
+
 def distribute(term):
     """``c·(a + b − d) -> [c·a, c·b, −c·d]``, in the written order of the bracket."""
     factors = Mul.make_args(term)
-    for position, factor in enumerate(factors):
+    # a bracket of fractions first, so that its denominators cancel against the factors in front
+    for position, factor in sorted(enumerate(factors), key=lambda pair: not _has_fraction(pair[1])):
         if factor.is_Add:
             rest = Mul(*(f for p, f in enumerate(factors) if p != position))
             return [term for addend in written_order(factor) for term in distribute(rest * addend)]

@@ -1,12 +1,13 @@
 """Index split: ``Σ_i f_i = Σ_{i≠k} f_i + f_k``, used where ``f_i`` holds ``δ_ik``.
 
-In the ``i ≠ k`` terms ``δ_ik = 0``; in the single ``i = k`` term ``δ_kk = 1``.
+In the ``i ≠ k`` terms ``δ_ik = 0``; in the single ``i = k`` term ``δ_kk = 1``.  When every
+``i ≠ k`` term is zero (an elementwise activation), their sum is left out and ``f_k`` alone is written.
 Each held value that carried the delta is marked with an underbrace naming its case.
 """
 
 from sympy import Eq, KroneckerDelta, Ne, S, Sum
 
-from derive.holding import held_parts
+from derive.holding import held_parts, release
 from derive.engine.rules.base import local
 from derive.engine.rules.delta_sum import in_range
 from derive.sums import SumExcept
@@ -34,12 +35,15 @@ def index_split(node, ctx):
         return None
     others = node.function.xreplace({delta: S.Zero})
     same = node.function.xreplace({index: partner})
+    vanishing = release(others) == S.Zero
+    cases = ((same, Eq(index, partner)),) if vanishing else ((others, Ne(index, partner)), (same, Eq(index, partner)))
     annotations = tuple(
         Annotation(Mark.UNDERBRACE, part, note)
-        for expression, note in ((others, Ne(index, partner)), (same, Eq(index, partner)))
+        for expression, note in cases
         for part in held_parts(expression)
     )
-    after = SumExcept(others, (index, lower, upper), partner) + same
+    # a sum whose every term is zero is left out: only the i = k term is written
+    after = same if vanishing else SumExcept(others, (index, lower, upper), partner) + same
     return local(INDEX_SPLIT, node, after, annotations=annotations)
 
 

@@ -12,6 +12,7 @@ from derive.engine.rules.cancel_factors import CANCEL
 from derive.engine.rules.cases import CASES
 from derive.engine.rules.chain import CHAIN
 from derive.engine.rules.collect import COLLECT
+from derive.engine.rules.common_derivative import COMMON_DERIVATIVE
 from derive.engine.rules.common_factor import COMMON_FACTOR
 from derive.engine.rules.constant_factor import CONSTANT_FACTOR
 from derive.engine.rules.cosh import COSH
@@ -36,13 +37,12 @@ from derive.engine.rules.self import SELF
 from derive.engine.rules.sinh import SINH
 from derive.engine.rules.sum import SUM
 from derive.engine.rules.tanh import TANH
-from derive.engine.rules.vanish import VANISH
 from derive.trail import Rule
 
 RULES: tuple[Rule, ...] = (
     DEFINITION, SUM, CONSTANT_FACTOR, INDEPENDENT, SELF, INDEX, CHAIN, LOG, EXP, TANH, SINH, COSH, POWER,
-    QUOTIENT, PRODUCT, DELTA_SUM, FOLD, CASES, LEMMA, INDEX_SPLIT, CANCEL, FACTOR_OUT, ASSUMPTION, EXPAND,
-    COLLECT, VANISH, COMMON_FACTOR, FACTOR_GAP, REJOIN, RECOGNISE,
+    QUOTIENT, PRODUCT, DELTA_SUM, FOLD, CASES, COMMON_DERIVATIVE, LEMMA, INDEX_SPLIT, CANCEL, FACTOR_OUT, ASSUMPTION, EXPAND,
+    COLLECT, COMMON_FACTOR, FACTOR_GAP, REJOIN, RECOGNISE,
 )
 
 
