@@ -2,7 +2,9 @@
 
 When no assumption removes ``Σ_{i≠k} y_i``, the term that the index split took
 out is put back, giving the compact ``O_k Σ_i y_i − y_k``.  The products are
-multiplied out first (a substep) so that the matching term can be seen.
+multiplied out first (a substep) so that the matching term can be seen: one bracket
+where that is enough (``O_k(1 − O_k)(O_k − y_k)`` gives ``O_k(O_k − y_k) − O_k²(O_k − y_k)``),
+otherwise all of them.
 """
 
 from sympy import Add, Mul, Sum
@@ -20,6 +22,24 @@ def _split_sums(node):
                 yield term, factor
 
 
+def _opened_once(term):
+    """``term`` with one bracket multiplied out, for each bracket: ``(1 − O_k)·a -> [a, −O_k·a]``."""
+    factors = Mul.make_args(term)
+    for position, factor in enumerate(factors):
+        if factor.is_Add:
+            rest = Mul(*factors[:position], *factors[position + 1:])
+            yield [rest * addend for addend in factor.args]
+
+
+def _spellings(others):
+    """The other terms as written, with one bracket opened (the least change), and fully multiplied out."""
+    yield list(others)
+    for position, term in enumerate(others):
+        for opened in _opened_once(term):
+            yield [*others[:position], *opened, *others[position + 1:]]
+    yield expanded_terms(Add(*others))
+
+
 def rejoin(node, ctx):
     if not isinstance(node, Add):
         return None
@@ -27,8 +47,8 @@ def rejoin(node, ctx):
         coefficient = term / partial
         missing = coefficient * partial.function.xreplace({partial.index: partial.excluded})
         others = [t for t in Add.make_args(node) if t is not term]
-        pieces = expanded_terms(Add(*others))
-        if missing not in pieces:
+        pieces = next((found for found in _spellings(others) if missing in found), None)
+        if pieces is None:
             continue
         multiplied_out = pieces != others
         expanded = Add(term, *pieces, evaluate=False)
