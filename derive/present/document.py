@@ -8,6 +8,7 @@ substeps but never renumbers them, so a step's number is its place in the trail.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from sympy import Basic, Derivative, Eq, Indexed, Sum, Symbol
@@ -20,6 +21,7 @@ from derive.present.example import WorkedExample
 from derive.present.figure import Figure, network_figure
 from derive.present.latex import to_latex
 from derive.present.notation import Notation
+from derive.present.term_order import carried_orders
 from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
 from derive.trail import Mark, Step, Trail
 
@@ -153,15 +155,16 @@ def decimal(value: Basic, places: int = 4) -> str:
 
 
 class Formatter:
-    def __init__(self, notation: Notation):
+    def __init__(self, notation: Notation, orders: Mapping | None = None):
         self.notation = notation
+        self.orders = orders or {}  # the written order of each sum's terms (derive.present.term_order)
         self._printed: dict[Basic, str] = {}  # a step's "after" is the next step's "before": print it once
 
     def tex(self, expr: Basic, marks=None) -> str:
         if marks:
-            return to_latex(expr, self.notation, marks)
+            return to_latex(expr, self.notation, marks, self.orders)
         if expr not in self._printed:
-            self._printed[expr] = to_latex(expr, self.notation)
+            self._printed[expr] = to_latex(expr, self.notation, orders=self.orders)
         return self._printed[expr]
 
     def step(self, step: Step, number: str, lhs: str) -> StepView:
@@ -293,7 +296,7 @@ def document_view(
     name: str | None = None,
     detail: str = "standard",
 ) -> DocumentView:
-    fmt = Formatter(notation)
+    fmt = Formatter(notation, carried_orders(trail.start, trail.steps))
     lhs = fmt.tex(Derivative(Symbol(LOSS_NAME), INPUT[FREE_INDEX], evaluate=False))
     every = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
     steps = at_detail(every, detail)

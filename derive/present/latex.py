@@ -86,10 +86,11 @@ class WhiteboardPrinter(LatexPrinter):
 
     printmethod = "_whiteboard_latex"
 
-    def __init__(self, notation: Notation = Notation(), marks: Mapping | None = None):
+    def __init__(self, notation: Notation = Notation(), marks: Mapping | None = None, orders: Mapping | None = None):
         super().__init__()
         self._notation = notation
         self._marks = MappingProxyType(dict(marks or {}))
+        self._orders = orders or {}  # Add -> its terms in the order a derivation first wrote them
 
     def _print(self, expr, **kwargs):
         tex = super()._print(expr, **kwargs)
@@ -126,8 +127,9 @@ class WhiteboardPrinter(LatexPrinter):
             texs = [self._print(term) for term in (family[0], family[1], family[-1])]
             dots = r"- \cdots" if texs[1].startswith("-") else r"+ \cdots"
             return " ".join([_negated(texs[0]), _joined(texs[1]), dots, _joined(texs[2])])
-        keep = is_unevaluated(expr)
-        terms = expr.args if keep else expr.as_ordered_terms()
+        carried = self._orders.get(expr)
+        keep = carried is not None or is_unevaluated(expr)
+        terms = carried or (expr.args if keep else expr.as_ordered_terms())
         texs = [_paren(self._print(t)) if isinstance(t, Add) else self._print(t) for t in terms]
         if not keep and texs[0].startswith("-"):  # a person starts with a positive term
             texs = [t for t in texs if not t.startswith("-")] + [t for t in texs if t.startswith("-")]
@@ -254,12 +256,13 @@ class WhiteboardPrinter(LatexPrinter):
         return r"\begin{cases} %s \end{cases}" % r" \\ ".join(rows)
 
 
-def to_latex(expr, notation: Notation = Notation(), marks: Mapping | None = None) -> str:
+def to_latex(expr, notation: Notation = Notation(), marks: Mapping | None = None, orders: Mapping | None = None) -> str:
     """LaTeX for ``expr`` in whiteboard form, with display names from ``notation``.
 
     ``marks`` maps sub-expressions of ``expr`` to ``(mark, note)``: mark ``"cancel"``
     strikes every occurrence through, ``"underbrace"`` braces it with ``note`` (LaTeX
-    maths or None) below.  Deterministic: the same input always gives the same string.
+    maths or None) below.  ``orders`` maps a sum to the order its terms are written in
+    (``derive.present.term_order``).  Deterministic: the same input always gives the same string.
     """
-    tex = WhiteboardPrinter(notation, marks).doprint(sympify(expr, strict=True))
+    tex = WhiteboardPrinter(notation, marks, orders).doprint(sympify(expr, strict=True))
     return tex.replace(r"\operatorname{", r"\mathrm{")  # safety net for SymPy's special-function printers
