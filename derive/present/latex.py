@@ -190,6 +190,8 @@ class WhiteboardPrinter(LatexPrinter):
             return r"\frac{1}{%s}" % self._print(Pow(base, -power))
         if power == S.Half:
             return r"\sqrt{%s}" % self._print(base)
+        if self._is_named_function(base) and power.is_Integer and power.is_positive:
+            return self._named_function(base, r"^{%s}" % self._print(power))  # \tanh^{2} Z_i, as in \tanh^2 u
         base_tex = self._print(base)
         simple = is_plain(base) or isinstance(base, KroneckerDelta) or (
             base.is_Function and not isinstance(base, (log, exp, Piecewise)))
@@ -231,9 +233,32 @@ class WhiteboardPrinter(LatexPrinter):
         return _raised(r"\ln " + self._print(arg) if is_plain(arg) else r"\ln" + _paren(self._print(arg)), exp)
 
     def _print_exp(self, expr, exp=None):
-        return _raised("e^{%s}" % self._print(expr.args[0]), exp)
+        return _raised("e^{%s}" % self._exponent(expr.args[0]), exp)
+
+    def _exponent(self, power) -> str:
+        """An exponent with a fractional coefficient on one line: ``e^{Z_i/2}``, not ``e^{\frac{1}{2} Z_i}``."""
+        coefficient, rest = power.as_coeff_Mul()
+        if not coefficient.is_Rational or coefficient.q == 1 or rest == 1:
+            return self._print(power)
+        if isinstance(rest, Add):
+            numerator = ("- " if coefficient.p < 0 else "") + _paren(self._print(abs(coefficient.p) * rest))
+        else:
+            numerator = self._print(coefficient.p * rest)
+        return "%s/%d" % (numerator, coefficient.q)
+
+    @staticmethod
+    def _is_named_function(expr) -> bool:
+        return expr.is_Function and len(expr.args) == 1 and expr.func.__name__ in _FUNCTION_MACROS
+
+    def _named_function(self, expr, power: str = "") -> str:
+        """``\\tanh Z_i`` for a plain argument (as ``\\ln O_i``), ``\\tanh\\left(2 u\\right)`` otherwise."""
+        arg = expr.args[0]
+        head = _FUNCTION_MACROS[expr.func.__name__] + power
+        return "%s %s" % (head, self._print(arg)) if is_plain(arg) else head + _paren(self._print(arg))
 
     def _print_Function(self, expr, exp=None):
+        if self._is_named_function(expr):
+            return _raised(self._named_function(expr), exp)
         name = expr.func.__name__
         head = _FUNCTION_MACROS.get(name) or _name_tex(name)
         return _raised(head + _paren(", ".join(self._print(arg) for arg in expr.args)), exp)

@@ -27,6 +27,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from derive import __version__
 from derive.present.document import DocumentView
+from derive.present.inline_math import inline_fractions
 from derive.present.template_filters import FILTERS, tex_text
 
 # format -> the markup family whose partials it shares
@@ -105,7 +106,7 @@ def _rendered(env: Environment, name: str, **context) -> str:
 
 
 def render(env: Environment, fmt: str, doc: DocumentView) -> str:
-    return _tidy(_rendered(env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FAMILIES[fmt], format=fmt))
+    return _tidy(inline_fractions(_rendered(env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FAMILIES[fmt], format=fmt)))
 
 
 def _tidy(text: str) -> str:
@@ -114,5 +115,5 @@ def _tidy(text: str) -> str:
 
 
 def index(env: Environment, fmt: str, view) -> str:
-    return _tidy(_rendered(env, f"index.{fmt}.j2", index=view, n=view.symbols, fmt=fmt, format=fmt))
+    return _tidy(inline_fractions(_rendered(env, f"index.{fmt}.j2", index=view, n=view.symbols, fmt=fmt, format=fmt)))
 
