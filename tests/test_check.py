@@ -338,7 +338,7 @@ def test_seed_001_worked_example(capsys):
     assert "Take H = 3 and k = 1, with o = (0.2, 0.6, 0.2) and y = (1, 0, 0)." in out
     assert "The claim gives 5, but the certified derivative is -5." in out
     assert "Diagnosis: divided-factors, sign-flipped" in out
-    assert "step 6\n(Chain rule)" in out or "step 6 (Chain rule)" in out
+    assert "step 5\n(Chain rule)" in out or "step 5 (Chain rule)" in out
     code, out, err = cli(["check", "softmax", "cross-entropy", "--claim", "y[k] - o[k]"], capsys)
     assert code == 1 and "Diagnosis: sign-flipped" in out
 
@@ -511,7 +511,7 @@ def test_check_with_bad_pairs_is_exit_2(capsys, arguments):
 
 
 def test_the_departure_step_is_printed_as_the_document_prints_that_step(capsys):
-    """Step 9 (the index split) still holds the lemma's values unmultiplied; step 10 cancels them."""
+    """Step 8 (the index split) still holds the lemma's values unmultiplied; step 9 cancels them."""
     code, out, _ = cli(["check", "softmax", "cross-entropy", "--claim=-y[k]*(1-o[k])"], capsys)
-    assert code == 1 and "at step 9" in " ".join(out.split())
+    assert code == 1 and "at step 8" in " ".join(out.split())
     assert "y[i]*(-o[i]*o[k])/o[i]" in out and "-(1 - o[k])*y[k] - sum(-o[k]*y[i]" not in out

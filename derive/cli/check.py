@@ -48,7 +48,7 @@ from derive.symbols import FREE_INDEX, INPUT, LOSS_NAME, OUTPUT, TARGET
 from derive.trail import Trail
 
 TEMPLATE_SUFFIX = {"text": "txt", "md": "md", "tex": "tex"}
-NOTATION = Notation(output="o", input="z")  # the names a claim is typed in
+NOTATION = Notation()  # the derivations' notation (O, y, Z): a report reads like the documents it points to
 BAD_INPUT = (ParseError, ClaimError, UnknownName, UndefinedPair, ProblemError)
 
 

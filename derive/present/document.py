@@ -22,6 +22,7 @@ from derive.present.figure import Figure, network_figure
 from derive.present.latex import to_latex
 from derive.present.notation import Notation
 from derive.present.term_order import carried_orders
+from derive.present.written_out import written_loss
 from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
 from derive.trail import Mark, Step, Trail
 
@@ -138,6 +139,7 @@ class DocumentView:
     symbols: Symbols | None = None
     figure: Figure | None = None
     omitted: tuple[str, ...] = ()  # numbers of the trail's steps this detail level leaves out
+    loss_written_out: str | None = None  # at a small concrete H, the loss term by term (derive.present.written_out)
     precision: PrecisionView = PrecisionView()
 
 
@@ -327,6 +329,7 @@ def document_view(
         symbols=symbols(notation),
         figure=network_figure(trail.classes, not elementwise, trail.activation, notation),
         omitted=tuple(number for number in _numbers(every) if number not in shown),
+        loss_written_out=None if (written := written_loss(trail)) is None else fmt.tex(written),
     )
 
 

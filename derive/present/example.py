@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Basic, Expr, Rational, Sum, exp, fraction, log
+from sympy import Basic, Expr, Rational, Sum, count_ops, exp, expand_log, fraction, log, logcombine
 
 from derive.engine.inverse import invert, placeholder
 from derive.symbols import CLASSES, ERROR, EXAMPLES, FREE_INDEX, INPUT, OUTPUT, TARGET
@@ -60,6 +60,13 @@ def example_if_defined(trail: Trail) -> WorkedExample | None:
     return None
 
 
+def simplest_logs(value: Expr) -> Expr:
+    """``value`` with its logarithms combined where that is shorter: ``ln 5 − ln(4/5) − ln(2/5) = ln(125/8)``."""
+    expanded = expand_log(value, force=True)
+    candidates = (value, expanded, logcombine(expanded, force=True))
+    return min(candidates, key=count_ops)
+
+
 def worked_example(trail: Trail, outputs=None, targets=None) -> WorkedExample:
     if outputs is None or targets is None:
         outputs, targets = default_values(trail.classes)
@@ -67,7 +74,7 @@ def worked_example(trail: Trail, outputs=None, targets=None) -> WorkedExample:
     values = {OUTPUT[m]: outputs[m - 1] for m in range(1, classes + 1)}
     values.update({TARGET[m]: targets[m - 1] for m in range(1, classes + 1)})
     index, error = _per_class_error(trail)
-    loss = sum((error.xreplace({index: m}).xreplace(values) for m in range(1, classes + 1)), Rational(0))
+    loss = simplest_logs(sum((error.xreplace({index: m}).xreplace(values) for m in range(1, classes + 1)), Rational(0)))
     examples = EXAMPLE_DATA_SET if trail.result.has(EXAMPLES) else None
     values[EXAMPLES] = examples or 1
     inputs = _inputs(trail, outputs)
