@@ -61,7 +61,10 @@ class Problem:
 
     @property
     def slug(self) -> str:
-        stem = f"{self.activation}-{self.loss}" if self.name is None else _slugify(self.name)
+        # a user-defined side is named for what it is ("user-activation-sum-of-squares"), not "custom"
+        activation = "user-activation" if self.activation_expr is not None else self.activation
+        loss = "user-loss" if self.loss_expr is not None else self.loss
+        stem = f"{activation}-{loss}" if self.name is None else _slugify(self.name)
         parts = [stem]
         if self.targets is not None:
             parts.append(self.targets)
