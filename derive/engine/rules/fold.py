@@ -10,7 +10,7 @@ The rewrite is accepted only if no input ``Z`` is left.
 
 from __future__ import annotations
 
-from sympy import Add, Derivative, Dummy, Indexed, Mul, Pow, Sum, cancel as sympy_cancel, count_ops, exp as exp_function, expand, factor, fraction
+from sympy import Add, Derivative, Dummy, Indexed, Mul, Pow, Sum, cancel as sympy_cancel, count_ops, exp as exp_function, expand, factor, factor_terms, fraction
 
 from derive.engine.rules.base import local
 from derive.symbols import INPUT
@@ -60,13 +60,15 @@ def _factorable(expr) -> bool:
     return True
 
 
-def tidiest(expr):
-    """The factored form, unless multiplying out is strictly shorter (``1 − O^2`` over ``(1 − O)(1 + O)``)."""
+def tidiest(expr, written=None):
+    """The shortest of the factored form, the form as ``written`` before SymPy cancelled it, the form as it
+    stands and the multiplied-out form, in that order on a tie (``(1 − O^2) δ`` stays as written, rather
+    than become ``δ − O^2 δ`` or ``(1 − O)(1 + O) δ``)."""
     if not _factorable(expr):
         return expr
-    factored = _tidy_sign(factor(expr))
-    expanded = expand(expr)
-    return expanded if count_ops(expanded) < count_ops(factored) else factored
+    shared = factor_terms(expand(expr))  # a factor common to every term taken out: δ − e^{−O} δ is (1 − e^{−O}) δ
+    candidates = (_tidy_sign(factor(expr)), *(() if written is None else (written,)), shared, expr, expand(expr))
+    return min(candidates, key=count_ops)
 
 
 def _literal(node, definition):
@@ -86,7 +88,7 @@ def _literal(node, definition):
                 if ratio is not None and ratio.is_Integer and ratio != 1:
                     replacements[power] = definition.base[m] ** ratio
     folded = node.xreplace(replacements)
-    return None if folded == node else tidiest(sympy_cancel(folded))
+    return None if folded == node else tidiest(sympy_cancel(folded), folded)
 
 
 def fold_elementwise(node, definition):
@@ -102,7 +104,8 @@ def fold_elementwise(node, definition):
     }
     if not replacements:
         return None
-    folded = tidiest(sympy_cancel(node.xreplace(replacements)))
+    written = node.xreplace(replacements)
+    folded = tidiest(sympy_cancel(written), written)
     if any(ix.base in inputs for ix in folded.atoms(Indexed)):
         return None
     return folded
