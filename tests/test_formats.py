@@ -290,9 +290,12 @@ def test_templates_readme_documents_the_view():
     readme = (ROOT / "templates" / "README.md").read_text()
     from dataclasses import fields
 
+    from derive.catalog import Wording
     from derive.present.document import DocumentView, StepView, Symbols
+    from derive.present.facts import StepFacts
+    from derive.present.problem_view import ActivationView, AssumptionView, LossView
 
-    for cls in (DocumentView, StepView, Symbols):
+    for cls in (DocumentView, StepView, Symbols, ActivationView, LossView, AssumptionView, StepFacts, Wording):
         for field in fields(cls):
             assert f"`{field.name}`" in readme, f"{cls.__name__}.{field.name} is not documented"
 
