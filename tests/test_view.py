@@ -17,9 +17,9 @@ from sympy import N, Rational, diff, simplify
 from derive.catalog import ACTIVATIONS, LOSSES, USER_ACTIVATION, USER_LOSS, valid_pairs
 from derive.cli.pipeline import Derivation
 from derive.engine.derivation import derive
-from derive.parse import parse_expression
+from derive.parse import ELEMENTWISE_INPUT, parse_expression
 from derive.problem import Problem
-from derive.symbols import INPUT
+from derive.symbols import CLASSES as CLASS_COUNT, INPUT, SUM_INDEX
 
 CLASSES = 3
 POINT = {INPUT[1]: Rational(1, 3), INPUT[2]: Rational(-1), INPUT[3]: Rational(2)}
@@ -149,3 +149,23 @@ def test_a_user_defined_pair_reads_as_user_defined(activation, elementwise):
     assert f"The user-defined activation {kind}" in latex
     assert "The user-defined acts" not in latex and "The user-defined is" not in latex
     assert "a user-defined loss through a user-defined output layer" in latex
+
+
+@pytest.mark.parametrize("activation", [
+    "exp(z[i])/sum(exp(z[j]), j)",
+    "exp(z[i]/2)/sum(exp(z[j]/2), j)",  # a temperature softmax: Z = 2 ln O, read off its formula
+    "1/(1+exp(-z))",
+])
+def test_the_worked_examples_inputs_produce_its_outputs(activation):
+    """The inputs come from the activation's formula, not from its name; put back into it, they give the outputs."""
+    from derive.present.example import example_if_defined
+
+    parsed = parse_expression(activation, role="activation")
+    problem = Problem("custom", "custom", classes=CLASSES, activation_expr=parsed,
+                      loss_expr=parse_expression("sum((o[i]-y[i])**2, i)/2", role="loss"))
+    example = example_if_defined(derive(problem))
+    assert example is not None and example.inputs is not None
+    values = dict(zip((INPUT[m] for m in range(1, CLASSES + 1)), example.inputs))
+    for m, output in enumerate(example.outputs, start=1):
+        body = parsed.xreplace({ELEMENTWISE_INPUT: INPUT[m], SUM_INDEX: m, CLASS_COUNT: CLASSES}).doit()
+        assert simplify(body.xreplace(values) - output) == 0
