@@ -324,6 +324,7 @@ def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
     assert runs[0] == runs[1] == runs[2]
 
 
+@pytest.mark.slow  # the chain-substeps JSON below stays in the default tier
 def test_flagship_json_is_byte_identical_across_hash_seeds(tmp_path):
     runs = run_in_fresh_processes(tmp_path, ["pair", "softmax", "cross-entropy", "--H", "3", "--format", "json,md"], ("0", "99"))
     assert runs[0] == runs[1]
