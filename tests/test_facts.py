@@ -49,7 +49,7 @@ CLAIMS = {  # a phrase a sentence may state: does it hold of the step's (before,
 def step_facts_of(before, after):
     from types import SimpleNamespace
 
-    return step_facts(SimpleNamespace(before=before, after=after, focus=None))
+    return step_facts(SimpleNamespace(before=before, after=after, focus=None, annotations=()))
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +77,8 @@ def test_every_sentence_that_states_a_fact_is_true_of_its_step(documents):
 @pytest.mark.parametrize("pair, number, absent, present", [
     (("tanh", "sum-of-squares"), "8.5", "denominator cancels", "in terms of them"),
     (("softmax", "sum-of-squares"), "10", "zeros wipe out", "Multiply the substituted values in"),
-    (("tanh", "sum-of-squares"), "12", "gets shorter", "gets longer"),
-    (("softmax", "cross-entropy"), "4", r"moves inside $\frac", "moves inside the sum"),
+    (("sigmoid", "cross-entropy"), "10", "gets shorter", "gets longer"),
+    (("softmax", "cross-entropy"), "3", r"moves inside $\frac", "moves inside the sum"),
 ])
 def test_the_sentences_that_contradicted_their_equations(documents, pair, number, absent, present):
     sentences = next(s for p, _, s in documents if p == pair)
