@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from sympy import Expr, Interval, Rational, S, Sum, exp, log, tanh
+from sympy import Add, Expr, Mul, Interval, Rational, S, Sum, exp, log, tanh
 
 from derive.symbols import CLASSES, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
 
@@ -79,6 +79,11 @@ ACTIVATIONS: dict[str, Activation] = {
     )
 }
 
+def _negated(*terms):
+    """``−(a + b)`` held as written, in the textbook's order (SymPy would distribute the minus and sort)."""
+    return Mul(S.NegativeOne, Add(*terms, evaluate=False), evaluate=False)
+
+
 ANY_REAL = Interval(-S.Infinity, S.Infinity)
 POSITIVE = Interval.open(0, S.Infinity)
 
@@ -89,7 +94,7 @@ LOSSES: dict[str, Loss] = {
              ("one-hot", "distribution", "any"),
              Wording("cross-entropy", "categorical cross-entropy", "categorical cross-entropy"), "it takes ln O_i"),
         Loss("binary-cross-entropy",
-             lambda m: -(TARGET[m] * log(OUTPUT[m]) + (1 - TARGET[m]) * log(1 - OUTPUT[m])),
+             lambda m: _negated(TARGET[m] * log(OUTPUT[m]), (1 - TARGET[m]) * log(1 - OUTPUT[m])),
              Interval.open(0, 1), "any", ("any", "one-hot", "distribution"),
              Wording("binary cross-entropy", "binary cross-entropy", "binary cross-entropy, one Bernoulli per class"),
              "it takes ln O_i and ln(1 - O_i)"),

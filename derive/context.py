@@ -38,7 +38,9 @@ class Definition:
         for bound in bound_indices(self.body):
             if bound in taken and bound != self.index:
                 renames[bound] = fresh_index(taken | set(renames.values()))
-        return self.body.xreplace(renames).xreplace({self.index: index})
+        # replacing only what changes leaves a body the catalogue holds as written (-(a + b)) as it is
+        replacements = renames | ({} if index == self.index else {self.index: index})
+        return self.body.xreplace(replacements) if replacements else self.body
 
     def equation(self) -> Eq:
         return Eq(self.base[self.index], self.body, evaluate=False)

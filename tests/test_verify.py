@@ -59,7 +59,7 @@ def test_the_kernel_does_not_prove_a_wrong_result(name, edit):
 
 def test_a_lemma_case_wrong_only_at_i_equal_k_equal_4_is_not_proved():
     trail = _flagship()
-    cases = trail.steps[7].substeps[-1]
+    cases = trail.steps[6].substeps[-1]
     bad = Piecewise(((1 - OUTPUT[k]) * OUTPUT[k] + KroneckerDelta(k, 4), Eq(i, k)), (-OUTPUT[i] * OUTPUT[k], True))
     assert prove(cases.before, cases.after, trail.definitions) is None
     assert "i=4" in prove(cases.before, bad, trail.definitions)
@@ -81,7 +81,7 @@ def test_an_untouched_trail_verifies_with_proof_on_every_step(tmp_path, flagship
     code, out = _verify(tmp_path, flagship_json, capsys)
     assert code == 0
     lines = out.out.splitlines()
-    assert len(lines) == 28 and lines[0] == "1 definition proof"
+    assert len(lines) == 27 and lines[0] == "1 definition proof"
     assert all(line.endswith(" proof") for line in lines)
 
 
@@ -96,18 +96,18 @@ def _edited_result(data, edit):
 def test_verify_refuses_an_edited_result(tmp_path, flagship_json, capsys, name, edit):
     code, out = _verify(tmp_path, _edited_result(flagship_json, edit), capsys)
     assert code == 1
-    assert "step 14 (collect)" in out.err and out.err.count("\n") == 1
+    assert "step 13 (collect)" in out.err and out.err.count("\n") == 1
 
 
-def test_verify_refuses_step_11_wrong_by_delta_7k_o_k_undone_at_step_12(tmp_path, flagship_json, capsys):
+def test_verify_refuses_step_10_wrong_by_delta_7k_o_k_undone_at_step_11(tmp_path, flagship_json, capsys):
     data = json.loads(json.dumps(flagship_json))
     extra = KroneckerDelta(7, k) * OUTPUT[k]
-    eleventh = load(data["steps"][10]["after"]["srepr"]) + extra
-    data["steps"][10]["after"]["srepr"] = data["steps"][11]["before"]["srepr"] = dump(eleventh)
-    data["steps"][10]["focus"] = data["steps"][11]["focus"] = None
-    data["steps"][11]["substeps"] = []
+    tenth = load(data["steps"][9]["after"]["srepr"]) + extra
+    data["steps"][9]["after"]["srepr"] = data["steps"][10]["before"]["srepr"] = dump(tenth)
+    data["steps"][9]["focus"] = data["steps"][10]["focus"] = None
+    data["steps"][10]["substeps"] = []
     code, out = _verify(tmp_path, data, capsys)
-    assert code == 1 and "step 11 " in out.err
+    assert code == 1 and "step 10 " in out.err
 
 
 @pytest.mark.parametrize("text", ["{", "[]", '{"steps": []}', "not json"])

@@ -71,7 +71,7 @@ def _wrong(annotation, before: Basic, definitions: dict, opposites: bool) -> str
             return f"the chain rule is said to go through {target}, which the function does not contain"
     if annotation.mark is Mark.DEFINITION and isinstance(target, Indexed) and target.base in definitions:
         index, body = definitions[target.base]
-        written = body.xreplace({index: target.indices[0]})
+        written = body if target.indices[0] == index else body.xreplace({index: target.indices[0]})
         if annotation.note is not None and canonical_sums(annotation.note) != canonical_sums(written):
             return f"{target} is written out as {annotation.note}, not as its definition"
     if annotation.mark is Mark.UNDERBRACE and isinstance(annotation.note, (Eq, Ne)):

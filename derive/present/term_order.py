@@ -9,7 +9,8 @@ line down and changes only what the step changes.
 appears, the order its terms are written in: the first time a sum appears, each of
 its terms goes to the place of the most similar term of a sum in the expression
 before it (the same term, or the one sharing most of its symbols and the same kind
-of sum); terms with no counterpart follow in the printer's own order.  A sum that
+of sum); terms with no counterpart follow in the printer's own order, and positive terms come
+first, as a line starts with one where it can.  A sum that
 appears again is written as it was the first time.  A sum the engine built
 unevaluated (``evaluate=False``) keeps the engine's order and is not recorded.
 """
@@ -35,8 +36,7 @@ def is_negative_term(term: Basic) -> bool:
 
 def default_order(expr: Add) -> tuple:
     """The printer's own order: SymPy's ordered terms, positive terms first."""
-    terms = expr.as_ordered_terms()
-    return tuple([t for t in terms if not is_negative_term(t)] + [t for t in terms if is_negative_term(t)])
+    return _positive_first(tuple(expr.as_ordered_terms()))
 
 
 def written_order(orders: Orders, expr: Add) -> tuple:
@@ -53,13 +53,16 @@ def _sums(expr: Basic) -> Iterator[Add]:
         yield from _sums(arg)
 
 
-def _features(term: Basic) -> frozenset:
-    """What a term is made of, whatever its indices: ``y_k(1 − O_k)`` is like ``(y_i/O_i)·O_i(1 − O_i)``.
-
-    A derivative counts as what it differentiates (the sum rule turns ``f`` into ``∂f/∂Z_k``).
-    """
+def _core(term: Basic) -> Basic:
+    """A term with holds opened and each derivative counted as what it differentiates (the sum rule
+    turns ``f`` into ``∂f/∂Z_k``)."""
     core = term.args[0] if isinstance(term, UnevaluatedExpr) else term
-    core = core.replace(lambda node: isinstance(node, Derivative), lambda node: node.expr)
+    return core.replace(lambda node: isinstance(node, Derivative), lambda node: node.expr)
+
+
+def _features(term: Basic) -> frozenset:
+    """What a term is made of, whatever its indices: ``y_k(1 − O_k)`` is like ``(y_i/O_i)·O_i(1 − O_i)``."""
+    core = _core(term)
     found = {str(node.base) for node in core.atoms(Indexed)}
     found |= {type(node).__name__ for node in core.atoms(Function)}
     found |= {"sum"} if core.has(Sum, SumExcept) else set()
@@ -69,6 +72,8 @@ def _features(term: Basic) -> frozenset:
 def _similarity(term: Basic, other: Basic) -> float:
     if term == other:
         return 10.0
+    if _core(term) == _core(other):
+        return 5.0
     mine, theirs = _features(term), _features(other)
     if not mine or not theirs:
         return 0.0
@@ -105,7 +110,12 @@ def _placed(expr: Add, written: tuple) -> tuple[float, tuple]:
         if position not in place_of:
             place_of[position] = next(free)
     keyed = sorted(range(len(expr.args)), key=place_of.__getitem__)
-    return score, tuple(expr.args[position] for position in keyed)
+    return score, _positive_first(tuple(expr.args[position] for position in keyed))
+
+
+def _positive_first(terms: tuple) -> tuple:
+    """A line starts with a positive term where it has one (``O_k − y_k``, not ``−y_k + O_k``)."""
+    return tuple([t for t in terms if not is_negative_term(t)] + [t for t in terms if is_negative_term(t)])
 
 
 def _carry(orders: Orders, before: Basic, after: Basic) -> None:
