@@ -9,8 +9,9 @@ line down and changes only what the step changes.
 appears, the order its terms are written in: the first time a sum appears, each of
 its terms goes to the place of the most similar term of a sum in the expression
 before it (the same term, or the one sharing most of its symbols and the same kind
-of sum); terms with no counterpart follow in the printer's own order, and positive terms come
-first, as a line starts with one where it can.  A sum that
+of sum); terms with no counterpart follow in the printer's own order.  After a line whose terms
+the engine laid out for show (a product multiplied out, its cancelling pair side by side), the next
+line starts with a positive term again.  A sum that
 appears again is written as it was the first time.  A sum the engine built
 unevaluated (``evaluate=False``) keeps the engine's order and is not recorded.
 """
@@ -110,7 +111,7 @@ def _placed(expr: Add, written: tuple) -> tuple[float, tuple]:
         if position not in place_of:
             place_of[position] = next(free)
     keyed = sorted(range(len(expr.args)), key=place_of.__getitem__)
-    return score, _positive_first(tuple(expr.args[position] for position in keyed))
+    return score, tuple(expr.args[position] for position in keyed)
 
 
 def _positive_first(terms: tuple) -> tuple:
@@ -120,13 +121,15 @@ def _positive_first(terms: tuple) -> tuple:
 
 def _carry(orders: Orders, before: Basic, after: Basic) -> None:
     """Record an order for every new sum of ``after``, following the sums of ``before``."""
-    previous = [written_order(orders, node) for node in _sums(before)]
+    previous = [(written_order(orders, node), is_unevaluated(node)) for node in _sums(before)]
     for node in _sums(after):
         if node in orders or is_unevaluated(node):
             continue
-        candidates = [_placed(node, written) for written in previous]
-        best = max(candidates, key=lambda found: found[0], default=(0.0, ()))
-        orders[node] = best[1] if best[0] > 0 else default_order(node)
+        candidates = [(*_placed(node, written), shown_as_built) for written, shown_as_built in previous]
+        score, order, after_a_display = max(candidates, key=lambda found: found[0], default=(0.0, (), False))
+        # terms the engine laid out for show (a product multiplied out beside its cancelling pair) are
+        # followed by a line in the usual order, which starts with a positive term
+        orders[node] = default_order(node) if score <= 0 else _positive_first(order) if after_a_display else order
 
 
 def _walk(orders: Orders, start: Basic, steps: Iterable[Step]) -> None:
