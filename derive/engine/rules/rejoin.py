@@ -32,12 +32,14 @@ def _opened_once(term):
 
 
 def _spellings(others):
-    """The other terms as written, with one bracket opened (the least change), and fully multiplied out."""
-    yield list(others)
+    """The other terms as written, with one bracket opened (the least change: the step shows it at
+    once), and fully multiplied out (shown in a substep); each with whether it needs that substep."""
+    yield list(others), False
     for position, term in enumerate(others):
         for opened in _opened_once(term):
-            yield [*others[:position], *opened, *others[position + 1:]]
-    yield expanded_terms(Add(*others))
+            yield [*others[:position], *opened, *others[position + 1:]], False
+    expanded = expanded_terms(Add(*others))
+    yield expanded, expanded != list(others)
 
 
 def rejoin(node, ctx):
@@ -47,10 +49,10 @@ def rejoin(node, ctx):
         coefficient = term / partial
         missing = coefficient * partial.function.xreplace({partial.index: partial.excluded})
         others = [t for t in Add.make_args(node) if t is not term]
-        pieces = next((found for found in _spellings(others) if missing in found), None)
+        pieces, multiplied_out = next(((found, shown) for found, shown in _spellings(others) if missing in found),
+                                      (None, False))
         if pieces is None:
             continue
-        multiplied_out = pieces != others
         expanded = Add(term, *pieces, evaluate=False)
         pieces.remove(missing)
         whole = Sum(partial.function, (partial.index, partial.lower, partial.upper))
