@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sympy import Derivative, Pow, Sum, preorder_traversal
+from sympy import Derivative, Mul, Pow, Sum, preorder_traversal
 
 from derive.catalog import valid_pairs
 from derive.present.facts import step_facts
@@ -42,6 +42,9 @@ CLAIMS = {  # a phrase a sentence may state: does it hold of the step's (before,
     "gets shorter": lambda b, a: step_facts_of(b, a).shorter,
     "gets longer": lambda b, a: step_facts_of(b, a).longer,
     "moves inside the sum": lambda b, a: isinstance(b, Derivative) and isinstance(b.expr, (Sum, SumExcept)),
+    "out of the sum and out of the derivative": lambda b, a: (
+        isinstance(b, Derivative) and isinstance(b.expr, Sum)
+        and any(isinstance(d, Derivative) and isinstance(d.expr, Sum) for d in Mul.make_args(a))),
     "The constant $": lambda b, a: isinstance(b, Derivative) and b.expr.is_number,
 }
 
