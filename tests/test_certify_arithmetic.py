@@ -16,9 +16,9 @@ import random
 import pytest
 from sympy import Eq, Float, Integer, Rational, Sum, Symbol, UnevaluatedExpr, exp, log, pi, sqrt, tanh
 
-from derive.certify import CertificationError, Certifier, Evaluator, World, _random_values, certify
+from derive.certify import CertificationError, Certifier, Evaluator, World, random_values, certify
 from derive.certify.arithmetic import FLOAT_DIGITS, FLOAT_TOLERANCE, FLOATS, MPF, floats_agree
-from derive.certify.numbers import _sympy_number
+from derive.certify.numbers import sympy_number
 from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.symbols import CLASSES as H
@@ -41,7 +41,7 @@ def certifier(definitions=(SOFTMAX,)) -> Certifier:
 
 
 def world(classes=3, indices=None, seed=1) -> World:
-    return World(classes, indices or {}, _random_values(classes, None, [w], random.Random(seed)))
+    return World(classes, indices or {}, random_values(classes, None, [w], random.Random(seed)))
 
 
 # -- the two arithmetics, on a table of expressions -------------------------------------------
@@ -67,7 +67,7 @@ def test_floats_and_193_bits_compute_the_same_value(expr):
     exact = Evaluator((SOFTMAX,), arithmetic=MPF).number(expr, point)
     assert isinstance(fast, float)
     assert isinstance(exact, tuple)
-    assert floats_agree(fast, float(_sympy_number(exact)))
+    assert floats_agree(fast, float(sympy_number(exact)))
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from derive.check.claims import (
     ClaimError, Reference, check, diagonal_entry, read_claim, reference, sample_points, symbolic_proof,
 )
 from derive.cli.check_arguments import add_parser
-from derive.cli.main import _problem
+from derive.cli.main import problem_of
 from derive.cli.check import run
 from derive.check.diagnose import FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
@@ -431,7 +431,7 @@ def rendered():
     documents = {}
     for argv in REPORTS:
         args = parse(["check", *argv])
-        ref = reference(_problem(args), args.wrt)
+        ref = reference(problem_of(args), args.wrt)
         outcome = check(read_claim(args.claim, ref), ref)
         for fmt in ("text", "md", "tex"):
             documents[(" ".join(argv), fmt)] = report(outcome, args.claim, fmt)

@@ -40,13 +40,13 @@ from mpmath.libmp import (
 )
 from sympy import Abs, Basic, Float, Integer
 
-from derive.certify.numbers import _MP, _MPMATH, _RN, _UNSUPPORTED, _WP, PRECISION, _finite, _mpf_of, _number, _square
+from derive.certify.numbers import MP_CONTEXT, MPMATH_FUNCTIONS, ROUNDING, UNSUPPORTED, WORKING_BITS, PRECISION, mpf_finite, mpf_of, mpf_number, mpf_square
 
 FLOAT_DIGITS = 12  # two float values agree when they match to this many significant digits
 FLOAT_TOLERANCE = 10.0**-FLOAT_DIGITS
 
 # the same functions as mpmath's, from the math module (which names them alike)
-_MATH = {kind: abs if kind is Abs else getattr(math, kind.__name__) for kind in _MPMATH}
+_MATH = {kind: abs if kind is Abs else getattr(math, kind.__name__) for kind in MPMATH_FUNCTIONS}
 
 
 @dataclass(frozen=True)
@@ -158,25 +158,25 @@ FLOATS = Arithmetic(
 def _mpf_total(values) -> tuple:
     result = fzero
     for value in values:
-        result = mpf_add(result, value, _WP, _RN)
+        result = mpf_add(result, value, WORKING_BITS, ROUNDING)
     return result
 
 
 def _mpf_product(values) -> tuple:
     result = fone
     for value in values:
-        result = mpf_mul(result, value, _WP, _RN)
+        result = mpf_mul(result, value, WORKING_BITS, ROUNDING)
     return result
 
 
 def _mpf_log(value: tuple) -> tuple:
-    return mpf_log(value, _WP, _RN)  # raises ComplexResult below 0; log 0 is -inf, not finite
+    return mpf_log(value, WORKING_BITS, ROUNDING)  # raises ComplexResult below 0; log 0 is -inf, not finite
 
 
 def _mpf_function(function):
     def checked(*args):
-        result = function(*(_MP.make_mpf(arg) for arg in args))
-        if not isinstance(result, _MP.mpf):
+        result = function(*(MP_CONTEXT.make_mpf(arg) for arg in args))
+        if not isinstance(result, MP_CONTEXT.mpf):
             raise ComplexResult(function.__name__)
         return result._mpf_
 
@@ -184,8 +184,8 @@ def _mpf_function(function):
 
 
 def _mpf_from_sympy(value) -> tuple:
-    number = _mpf_of(value)
-    if number is _UNSUPPORTED:
+    number = mpf_of(value)
+    if number is UNSUPPORTED:
         raise TypeError(f"not a real number: {value}")
     return number
 
@@ -196,25 +196,25 @@ MPF = Arithmetic(
     zero=fzero,
     one=fone,
     nan=fnan,
-    add=lambda a, b: mpf_add(a, b, _WP, _RN),
-    mul=lambda a, b: mpf_mul(a, b, _WP, _RN),
-    div=lambda a, b: mpf_div(a, b, _WP, _RN),
-    exp=lambda a: mpf_exp(a, _WP, _RN),
+    add=lambda a, b: mpf_add(a, b, WORKING_BITS, ROUNDING),
+    mul=lambda a, b: mpf_mul(a, b, WORKING_BITS, ROUNDING),
+    div=lambda a, b: mpf_div(a, b, WORKING_BITS, ROUNDING),
+    exp=lambda a: mpf_exp(a, WORKING_BITS, ROUNDING),
     log=_mpf_log,
-    pow=lambda a, b: mpf_pow(a, b, _WP, _RN),
-    pow_int=lambda a, n: mpf_pow_int(a, n, _WP, _RN),
-    sqrt=lambda a: mpf_sqrt(a, _WP, _RN),
-    square=_square,
+    pow=lambda a, b: mpf_pow(a, b, WORKING_BITS, ROUNDING),
+    pow_int=lambda a, n: mpf_pow_int(a, n, WORKING_BITS, ROUNDING),
+    sqrt=lambda a: mpf_sqrt(a, WORKING_BITS, ROUNDING),
+    square=mpf_square,
     total=_mpf_total,
     product=_mpf_product,
     from_int=from_int,
-    number=_number,
-    constant=lambda node: node._as_mpf_val(_WP),
-    finite=_finite,
+    number=mpf_number,
+    constant=lambda node: node._as_mpf_val(WORKING_BITS),
+    finite=mpf_finite,
     compare=mpf_cmp,
     equal=mpf_eq,
-    functions={kind: _mpf_function(function) for kind, function in _MPMATH.items()},
-    to_sympy=lambda value: Float._new(mpf_pos(value, _WP, _RN), _WP),
+    functions={kind: _mpf_function(function) for kind, function in MPMATH_FUNCTIONS.items()},
+    to_sympy=lambda value: Float._new(mpf_pos(value, WORKING_BITS, ROUNDING), WORKING_BITS),
     from_sympy=_mpf_from_sympy,
 )
 

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sympy import Basic, Derivative, Indexed, Sum, Symbol
+from sympy import Basic, Derivative, Indexed, Integer, Sum, Symbol
 from sympy.concrete.expr_with_limits import ExprWithLimits
 
-from derive.certify.numbers import _UNSUPPORTED
-from derive.certify.points import _RandomValues, leaf_token
+from derive.certify.numbers import UNSUPPORTED
+from derive.certify.points import RandomValues, leaf_token
 from derive.sums import SumExcept
 from derive.symbols import CLASSES
 
 
-class _Unsupported(Exception):
+class Unsupported(Exception):
     """The fast path does not cover this expression: use the reference method."""
 
 
+def index_value(expr: Basic, env: dict) -> int:
+    """The value of an index expression (``k``, ``k + 1``) at the index values ``env``."""
+    if expr.is_Integer:
+        return int(expr)
+    if isinstance(expr, Symbol):
+        value = env.get(expr)
+        if value is None:
+            raise Unsupported(f"unassigned index {expr}")
+        return value
+    try:
+        return int(expr.xreplace({symbol: Integer(value) for symbol, value in env.items()}))
+    except (TypeError, ValueError):
+        raise Unsupported(f"index {expr}") from None
 
-def _free_indices(node: Basic, memo: dict) -> frozenset:
+
+def free_indices(node: Basic, memo: dict) -> frozenset:
     """The integer symbols a node's value depends on, including a derivative's variable (SymPy leaves it out)."""
     found = memo.get(node)
     if found is None:
@@ -29,12 +43,12 @@ def _free_indices(node: Basic, memo: dict) -> frozenset:
                 index, limits, rest = node.args[1][0], node.args[1][1:], (node.args[2],)
             else:
                 index, limits, rest = node.limits[0][0], node.limits[0][1:], ()
-            inner = _free_indices(node.args[0], memo) - {index}
-            found = inner.union(*(_free_indices(part, memo) for part in (*limits, *rest)))
+            inner = free_indices(node.args[0], memo) - {index}
+            found = inner.union(*(free_indices(part, memo) for part in (*limits, *rest)))
         elif not node.args:
             found = frozenset()
         else:
-            found = frozenset().union(*(_free_indices(arg, memo) for arg in node.args))
+            found = frozenset().union(*(free_indices(arg, memo) for arg in node.args))
         memo[node] = found
     return found
 
@@ -51,7 +65,7 @@ def _plain(node: Basic, memo: dict) -> bool:
     return found
 
 
-def _fast_path_covers(expr: Basic, assigned: frozenset, plain: dict) -> bool:
+def fast_path_covers(expr: Basic, assigned: frozenset, plain: dict) -> bool:
     """Derivatives of first order, not nested; every summation index bound once and never assigned."""
     pending = [(expr, frozenset(), False)]
     while pending:
@@ -87,7 +101,7 @@ def _fast_path_covers(expr: Basic, assigned: frozenset, plain: dict) -> bool:
     return True
 
 
-class _State:
+class PointState:
     """What one evaluator has computed at one point."""
 
     __slots__ = ("classes", "env", "memo", "defined", "busy", "adjoints", "tangents", "leaf", "symbol")
@@ -100,7 +114,7 @@ class _State:
         self.busy: set = set()
         self.adjoints: dict = {}
         self.tangents: dict = {}
-        if isinstance(values, _RandomValues):
+        if isinstance(values, RandomValues):
             self.leaf, self.symbol = values.source(numbers)
         else:
             leaves, symbols = {}, {}
@@ -115,8 +129,8 @@ class _State:
 
 
 def _number_of(value, numbers):
-    """A given leaf value in ``numbers``' arithmetic (``_UNSUPPORTED`` when it is not a real number)."""
+    """A given leaf value in ``numbers``' arithmetic (``UNSUPPORTED`` when it is not a real number)."""
     try:
         return numbers.from_sympy(value)
     except (TypeError, ValueError, OverflowError):
-        return _UNSUPPORTED
+        return UNSUPPORTED
