@@ -29,7 +29,7 @@ from derive.certify.points import (
 )
 from derive.certify.proof import attempt
 from derive.certify.reference import ReferenceEvaluator
-from derive.holding import release
+from derive.expressions import unwrapped
 from derive.symbols import FREE_INDEX
 from derive.trail import Certificate, Step, Trail, assumed_total
 
@@ -234,7 +234,7 @@ def _joined(step: Step) -> None:
     start, end = (step.before, step.after) if step.focus is None else step.focus
     if subs[0].before not in (start, step.before):
         raise CertificationError(f"the substeps of '{step.rule.title}' do not start from what it rewrote")
-    ends = {end, release(end), step.after}
+    ends = {end, unwrapped(end), step.after}
     if subs[-1].after not in ends and subs[-1].before not in ends:
         raise CertificationError(f"the substeps of '{step.rule.title}' do not arrive at what it wrote")
 

@@ -13,7 +13,7 @@ from sympy import Add, Basic, Derivative, Eq, Float, Indexed, KroneckerDelta, Mu
 
 from derive.certify.arithmetic import MPF
 from derive.certify.numbers import FLOAT_BITS, MPMATH_FUNCTIONS, ROUNDING, UNSUPPORTED, PRECISION
-from derive.context import bound_indices, fresh_index
+from derive.expressions import bound_indices, fresh_index
 from derive.sums import SumExcept
 from derive.symbols import CLASSES, INPUT, TARGET
 
