@@ -144,3 +144,36 @@ def test_a_flipped_sign_is_refused_at_any_h(classes):
     n = len(trail.steps) - 1
     with pytest.raises(CertificationError):
         certify(tamper(trail, n, -trail.steps[n].after))
+
+
+# -- a double sum, no fallback, a bounded exponent ------------------------------------------------
+
+def test_a_double_sum_is_two_loops_and_agrees_with_the_reference_method():
+    """``Σ_i Σ_j f`` is one SymPy Sum with two limits (the claims of ``derive check`` write it so):
+    the fast path loops over both, and the reference method writes both out."""
+    double = Sum(z[i] * z[j] ** 2 + o[j], (j, 1, i), (i, 1, H))
+    assert len(double.limits) == 2
+    point = world(classes=4, indices={k: 2})
+    evaluator = Evaluator((SOFTMAX,))
+    fast = evaluator.value(double, point)
+    assert evaluator.fallbacks == 0
+    reference = evaluator.reference.value(double, World(4, {k: 2}, dict(point.values.items())))
+    nested = sum(evaluator.value(z[a] * z[b] ** 2 + o[b], point) for a in range(1, 5) for b in range(1, a + 1))
+    assert abs(fast - reference) < Float(10) ** -40 and abs(fast - nested) < Float(10) ** -40
+
+
+@pytest.mark.parametrize(
+    "expr, why",
+    [(log(w - 1), "a logarithm of a negative number"), (sqrt(w - 1), "a square root of a negative number"),
+     (exp(exp(exp(exp(8 + w)))), "an exponent too large to compute")],
+)
+def test_without_the_reference_method_what_is_not_a_finite_real_number_has_no_value(expr, why):
+    evaluator = Evaluator((SOFTMAX,), fallback=False)
+    assert evaluator.number(expr, world()) is None, why
+    assert evaluator.real(expr, world()) is None, why
+    assert evaluator.fallbacks == 0
+
+
+def test_real_gives_an_mpmath_number_at_the_working_precision():
+    value = Evaluator((SOFTMAX,), fallback=False).real(Rational(1, 3) + 0 * w, world())
+    assert abs(value * 3 - 1) < Float(10) ** -55

@@ -26,6 +26,7 @@ from mpmath.libmp import (
     fone,
     from_int,
     fzero,
+    mpf_abs,
     mpf_add,
     mpf_cmp,
     mpf_div,
@@ -44,6 +45,8 @@ from derive.certify.numbers import MP_CONTEXT, MPMATH_FUNCTIONS, ROUNDING, UNSUP
 
 FLOAT_DIGITS = 12  # two float values agree when they match to this many significant digits
 FLOAT_TOLERANCE = 10.0**-FLOAT_DIGITS
+MAX_EXPONENT_ARGUMENT = 10**5  # exp, sinh and cosh of anything larger are not evaluated (OverflowError)
+_EXPONENT_LIMIT = from_int(MAX_EXPONENT_ARGUMENT)
 
 # the same functions as mpmath's, from the math module (which names them alike)
 _MATH = {kind: abs if kind is Abs else getattr(math, kind.__name__) for kind in MPMATH_FUNCTIONS}
@@ -173,8 +176,24 @@ def _mpf_log(value: tuple) -> tuple:
     return mpf_log(value, WORKING_BITS, ROUNDING)  # raises ComplexResult below 0; log 0 is -inf, not finite
 
 
+def _mpf_exp(value: tuple) -> tuple:
+    _exponent_bounded(value)
+    return mpf_exp(value, WORKING_BITS, ROUNDING)
+
+
+def _exponent_bounded(value: tuple) -> None:
+    """Refuse (``OverflowError``) an exponent beyond ``MAX_EXPONENT_ARGUMENT``: its result has over 43,000
+    digits, and the next exponential of it would not end.  (|x| < 2**16 needs no comparison.)"""
+    if value[2] + value[3] > 16 and mpf_cmp(mpf_abs(value), _EXPONENT_LIMIT) > 0:
+        raise OverflowError("an exponent too large to evaluate")
+
+
 def _mpf_function(function):
+    bounded = function in (MP_CONTEXT.sinh, MP_CONTEXT.cosh)
+
     def checked(*args):
+        if bounded:
+            _exponent_bounded(args[0])
         result = function(*(MP_CONTEXT.make_mpf(arg) for arg in args))
         if not isinstance(result, MP_CONTEXT.mpf):
             raise ComplexResult(function.__name__)
@@ -199,7 +218,7 @@ MPF = Arithmetic(
     add=lambda a, b: mpf_add(a, b, WORKING_BITS, ROUNDING),
     mul=lambda a, b: mpf_mul(a, b, WORKING_BITS, ROUNDING),
     div=lambda a, b: mpf_div(a, b, WORKING_BITS, ROUNDING),
-    exp=lambda a: mpf_exp(a, WORKING_BITS, ROUNDING),
+    exp=_mpf_exp,
     log=_mpf_log,
     pow=lambda a, b: mpf_pow(a, b, WORKING_BITS, ROUNDING),
     pow_int=lambda a, n: mpf_pow_int(a, n, WORKING_BITS, ROUNDING),

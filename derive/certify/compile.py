@@ -220,6 +220,8 @@ class Compiler:
         return leaf
 
     def _compile_sum(self, node):
+        if isinstance(node, Sum) and len(node.limits) > 1:
+            return self._compile_sums(node)
         function, (index, lower, upper) = node.args[0], node.args[1]
         body = self.function(function)
         low, high = self._index_getter(lower), self._index_getter(upper)
@@ -235,6 +237,26 @@ class Compiler:
 
         def total(env, st):
             return reduce(terms(env, st))
+
+        return self._memoized(node, total)
+
+    def _compile_sums(self, node: Sum):
+        """``Σ_i Σ_j f``, one Sum with its limits innermost first: nested loops, the outermost outside."""
+        body = self.function(node.function)
+        loops = [(index, self._index_getter(lower), self._index_getter(upper)) for index, lower, upper in node.limits]
+        reduce = self.arithmetic.total
+
+        def terms(inner, st, level):
+            index, low, high = loops[level]
+            for value in range(low(inner), high(inner) + 1):
+                inner[index] = value
+                if level:
+                    yield from terms(inner, st, level - 1)
+                else:
+                    yield body(inner, st)
+
+        def total(env, st):
+            return reduce(terms(dict(env), st, len(loops) - 1))
 
         return self._memoized(node, total)
 

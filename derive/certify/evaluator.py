@@ -10,7 +10,7 @@ from derive.certify.compile import Compiler
 from derive.certify.derivatives import Differentiator
 from derive.certify.fast_path import PointState, Unsupported, fast_path_covers
 from derive.certify.memory import SymbolicMemory
-from derive.certify.numbers import sympy_number
+from derive.certify.numbers import MP_CONTEXT, mpf_finite, mpf_of, sympy_number
 from derive.certify.points import World
 from derive.certify.reference import ReferenceEvaluator
 from derive.symbols import CLASSES
@@ -28,6 +28,8 @@ class Evaluator:
     Everything remembered is keyed on content (an expression, H and the values of
     the indices it depends on), so a remembered value is the value it stands for.
     ``cache=False`` forgets everything after each value (for the tests).
+    ``fallback=False`` never uses the reference method, in any arithmetic: a value the
+    fast path does not cover, or that is not a finite real number, is ``None``.
 
     It is composed of a ``Compiler`` (values) and a ``Differentiator`` (derivatives), which
     share ``memory`` and this arithmetic; a derivative's compiled closure asks the
@@ -36,9 +38,10 @@ class Evaluator:
 
     def __init__(
         self, definitions: tuple[Eq, ...], cache: bool = True, arithmetic: Arithmetic = MPF,
-        memory: SymbolicMemory | None = None,
+        memory: SymbolicMemory | None = None, fallback: bool = True,
     ):
         self.arithmetic = arithmetic
+        self.fallback = fallback and arithmetic is not FLOATS  # whether the reference method computes what the fast path does not
         self.definitions = {eq.lhs.base: (eq.lhs.indices[0], eq.rhs) for eq in definitions}
         self.reference = ReferenceEvaluator(definitions)
         self.cache = cache
@@ -67,6 +70,15 @@ class Evaluator:
         """The value as a SymPy number (a Float of 50 digits when it is real)."""
         return sympy_number(self.number(expr, world))
 
+    def real(self, expr: Basic, world: World):
+        """The value as an mpmath number at the certifier's working precision, or None when it is not a
+        finite real number (``MPF`` only)."""
+        value = self.number(expr, world)
+        if isinstance(value, tuple):
+            return MP_CONTEXT.make_mpf(value)
+        number = None if value is None else mpf_of(value)  # (the reference method's SymPy number)
+        return MP_CONTEXT.make_mpf(number) if isinstance(number, tuple) and mpf_finite(number) else None
+
     def number(self, expr: Basic, world: World):
         """The value: a number of the arithmetic (an mpf tuple or a float), a SymPy number (reference
         method, ``MPF`` only), or None when it is not a number (or, in floats, not decided)."""
@@ -79,8 +91,8 @@ class Evaluator:
         covered = memory.covered.get(key)
         if covered is None:
             covered = memory.covered[key] = fast_path_covers(expr, key[1], memory.plain)
-        floats = self.arithmetic is FLOATS
-        if not covered and floats:
+        alone = not self.fallback
+        if not covered and alone:
             return None
         if covered:
             state = world.cache.get(self)
@@ -92,7 +104,7 @@ class Evaluator:
             except ZeroDivisionError:
                 return None
             except (ComplexResult, Unsupported, OverflowError):
-                if floats:
+                if alone:
                     return None
             else:
                 return value if self.arithmetic.finite(value) else None

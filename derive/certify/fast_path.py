@@ -38,13 +38,14 @@ def free_indices(node: Basic, memo: dict) -> frozenset:
     if found is None:
         if isinstance(node, Symbol):
             found = frozenset((node,)) if node.is_integer else frozenset()
-        elif isinstance(node, (Sum, SumExcept)):
-            if isinstance(node, SumExcept):
-                index, limits, rest = node.args[1][0], node.args[1][1:], (node.args[2],)
-            else:
-                index, limits, rest = node.limits[0][0], node.limits[0][1:], ()
+        elif isinstance(node, SumExcept):
+            index, limits, rest = node.args[1][0], node.args[1][1:], (node.args[2],)
             inner = free_indices(node.args[0], memo) - {index}
             found = inner.union(*(free_indices(part, memo) for part in (*limits, *rest)))
+        elif isinstance(node, Sum):  # Σ_i Σ_j f is one Sum, its limits innermost first
+            found = free_indices(node.function, memo)
+            for index, *limits in node.limits:
+                found = (found - {index}).union(*(free_indices(part, memo) for part in limits))
         elif not node.args:
             found = frozenset()
         else:
@@ -78,14 +79,14 @@ def fast_path_covers(expr: Basic, assigned: frozenset, plain: dict) -> bool:
                 return False
             pending.append((node.args[0], bound | {index}, in_derivative))
             pending.extend((part, bound, in_derivative) for part in (*node.args[1][1:], node.args[2]))
-        elif isinstance(node, Sum):
-            if len(node.limits) != 1 or len(node.limits[0]) != 3:
+        elif isinstance(node, Sum):  # several limits (Σ_i Σ_j f) only outside a derivative
+            if (len(node.limits) != 1 and in_derivative) or any(len(limit) != 3 for limit in node.limits):
                 return False
-            index = node.limits[0][0]
-            if index in assigned or index in bound:
+            indices = {limit[0] for limit in node.limits}
+            if len(indices) != len(node.limits) or indices & (assigned | bound):
                 return False
-            pending.append((node.function, bound | {index}, in_derivative))
-            pending.extend((part, bound, in_derivative) for part in node.limits[0][1:])
+            pending.append((node.function, bound | indices, in_derivative))
+            pending.extend((part, bound | indices, in_derivative) for limit in node.limits for part in limit[1:])
         elif isinstance(node, ExprWithLimits):
             return False
         elif isinstance(node, Derivative):

@@ -8,7 +8,7 @@ only, then judged in two ways:
 * **symbolic**: ``claim − truth`` is rewritten (sums split and given one canonical
   index, ``Σ_i y_i = 1`` where the targets assumption grants it) and cancelled
   as a rational function; zero proves the claim for every H;
-* **sampled**: both sides are evaluated with mpmath at ``PRECISION`` digits at
+* **sampled**: both sides are evaluated by the certifier's evaluator (at least ``PRECISION`` digits) at
   exact decimal points, for every H in ``1..MAX_SAMPLED_CLASSES`` (or the given H),
   with targets drawn from the stated family and from every narrower one.
 
@@ -222,27 +222,30 @@ class Outcome:
 MIN_SAMPLES = 12  # a sampled verdict needs at least this many points where the loss is defined
 
 
+def _value(evaluation: Evaluation, expr: Expr, point: Point):
+    """``expr`` at ``point``, or None where it has no value."""
+    try:
+        return evaluation.value(expr, point)
+    except Undefined:
+        return None
+
+
 def check(claim: Expr, ref: Reference, seed: int = SEED) -> Outcome:
     proved = symbolic_proof(claim, ref)
     shapes = ref.shapes()
     samples, first_wrong = [], None
-    for point in sample_points(ref, seed, claim):
-        evaluation = Evaluation(point, ref.activation)
-        values = {}
-        for name, expr in shapes.items():
-            try:
-                values[name] = evaluation.value(expr)
-            except Undefined:
-                values[name] = None
-        if values["truth"] is None:
-            continue  # outside the loss's domain: not a point the claim can be judged at
-        try:
-            claimed = evaluation.value(claim)
-        except Undefined:
-            claimed = None
-        samples.append(Sample(FAMILIES.index(point.family), point.examples, claimed, values))
-        if first_wrong is None and not agree(claimed, values["truth"]):
-            first_wrong = Counterexample(point, outputs_at(ref, point), claimed, values["truth"])
+    evaluation = Evaluation(ref)
+    try:
+        for point in sample_points(ref, seed, claim):
+            values = {name: _value(evaluation, expr, point) for name, expr in shapes.items()}
+            if values["truth"] is None:
+                continue  # outside the loss's domain: not a point the claim can be judged at
+            claimed = _value(evaluation, claim, point)
+            samples.append(Sample(FAMILIES.index(point.family), point.examples, claimed, values))
+            if first_wrong is None and not agree(claimed, values["truth"]):
+                first_wrong = Counterexample(point, outputs_at(ref, point, evaluation), claimed, values["truth"])
+    finally:
+        evaluation.release()
     if proved and first_wrong is not None:
         raise CertificationError("the symbolic proof and the sampled values disagree")
     if not proved and len(samples) < MIN_SAMPLES:
