@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from sympy import Eq, Expr, Indexed, Integer, Rational, Sum, diff, exp
 from sympy.core.cache import clear_cache
 
-from derive.deadline import budget
+from derive.deadline import OutOfTime, budget
 from derive.certify.proof import prove
 from derive.certify import CertificationError, certify
 from derive.check.claim_points import PRECISION, SEED, Evaluation, Point, Undefined, outputs_at, sample_points
@@ -156,10 +156,6 @@ def read_claim(text: str, ref: Reference) -> Expr:
 
 # -- symbolic proof ----------------------------------------------------------------------------
 
-class _OutOfTime(BaseException):
-    """Raised by the alarm; a BaseException so that no ``except Exception`` inside SymPy swallows it."""
-
-
 def symbolic_proof(claim: Expr, ref: Reference) -> str | None:
     """How ``claim = truth`` is proved for every H: "plain", "assumption" (``Σ_i y_i = 1`` was needed) or None.
 
@@ -180,20 +176,15 @@ def symbolic_proof(claim: Expr, ref: Reference) -> str | None:
             return "assumption"
         return None
     try:
-        return _within(PROOF_SECONDS, attempt)
-    except _OutOfTime:
+        with budget(PROOF_SECONDS, OutOfTime):
+            return attempt()
+    except OutOfTime:
         clear_cache()
         return None
     except RecursionError:
         return None
     except Exception:  # noqa: BLE001 - SymPy's polynomial code can refuse odd generators; sampling decides
         return None
-
-
-def _within(seconds: float, work):
-    """Run ``work()`` within ``seconds`` (``derive.deadline.budget``), raising ``_OutOfTime`` after."""
-    with budget(seconds, _OutOfTime):
-        return work()
 
 
 # -- the verdict -------------------------------------------------------------------------------
