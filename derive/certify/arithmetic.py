@@ -245,4 +245,4 @@ def floats_agree(a, b) -> bool:
     return abs(a - b) <= FLOAT_TOLERANCE * max(abs(a), abs(b))
 
 
-__all__ = ["FLOATS", "FLOAT_DIGITS", "FLOAT_TOLERANCE", "MPF", "Arithmetic", "floats_agree"]
+__all__ = ["FLOATS", "FLOAT_DIGITS", "FLOAT_TOLERANCE", "MAX_EXPONENT_ARGUMENT", "MPF", "Arithmetic", "floats_agree"]

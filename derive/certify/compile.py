@@ -175,7 +175,7 @@ class Compiler:
     def _compile_symbol(self, node: Symbol):
         total = self.memory.sigma.get(node)
         if total is not None:  # a written-out sum, named
-            of, key = self.function(total), id(node)  # (kept alive by _sigma)
+            of, key = self.function(total), id(node)  # (kept alive by memory.sigma)
 
             def named(env, st):
                 value = st.memo.get(key)

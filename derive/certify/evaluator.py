@@ -46,7 +46,7 @@ class Evaluator:
         self.reference = ReferenceEvaluator(definitions)
         self.cache = cache
         self.fallbacks = 0  # values that needed the reference method
-        self.memory = memory if memory is not None else SymbolicMemory()  # (without a cache, _forget drops it)
+        self.memory = memory if memory is not None else SymbolicMemory()  # (without a cache, each value starts a new one)
         self._forget()
 
     def release(self) -> None:
