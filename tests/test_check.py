@@ -22,8 +22,7 @@ from derive.check.claims import (
 )
 from derive.cli.check_arguments import add_parser
 from derive.cli.main import problem_of
-from derive.cli.check import run
-from derive.check.diagnose import FAMILIES, Diagnosis, Mistake, Sample, diagnose
+from derive.check.diagnose import TARGET_FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
 from derive.problem import Problem
 from derive.symbols import CLASSES, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
@@ -299,7 +298,7 @@ def test_diagnose_on_plain_numbers():
 def test_diagnosis_ids_are_stable():
     assert [m.value for m in Mistake] == [
         "diagonal-only", "divided-factors", "target-assumption", "sign-flipped", "factor-two", "mean-vs-sum"]
-    assert FAMILIES == ("any", "distribution", "one-hot", "true-class")
+    assert TARGET_FAMILIES == ("any", "distribution", "one-hot", "true-class")
     assert Diagnosis("truth", -1, Integer(2), -1, None, "one-hot").ids == ["sign-flipped", "factor-two", "mean-vs-sum"]
 
 

@@ -118,7 +118,7 @@ class Certifier:
             ok, detail = self.equal(step.focus[0], step.focus[1], total)
         if not ok:
             raise CertificationError(f"step '{step.rule.title}' failed certification ({detail})")
-        return step.certify(substeps, self.proof(step, total))
+        return step.with_certificate(substeps, self.proof(step, total))
 
     def proof(self, step: Step, total: Basic | None) -> Certificate:
         """The first line: a symbolic proof for every H and index (``derive.certify.proof``), or why not."""

@@ -17,13 +17,13 @@ from sympy import Basic, Eq, Expr, Indexed, Integer, Rational, Sum
 from derive import catalog
 from derive.certify import Evaluator, World
 from derive.certify.points import INPUT_SCALES, TARGET_RANGES, unclash
-from derive.check.diagnose import FAMILIES
+from derive.check.diagnose import TARGET_FAMILIES
 from derive.symbols import EXAMPLES, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
 
 if TYPE_CHECKING:  # the reference derivations a claim is judged against (derive.check.claims)
     from derive.check.claims import Reference
 
-PRECISION = 40                 # significant digits every sampled value has, at least (the evaluator works at 58)
+SAMPLE_DIGITS = 40                 # significant digits every sampled value has, at least (the evaluator works at 58)
 MAX_VALUE = 10**300            # a value larger than this counts as having no usable value
 SEED = 20250001
 
@@ -162,7 +162,7 @@ def sample_points(ref: Reference, seed: int = SEED, claim: Expr | None = None) -
     H up to the largest of ``EXTRA_SAMPLED_CLASSES`` at symbolic H, and every class number the claim names as k.
     """
     rng = random.Random(seed)
-    families = FAMILIES[FAMILIES.index(ref.targets):]
+    families = TARGET_FAMILIES[TARGET_FAMILIES.index(ref.targets):]
     sizes = sorted(ref.sampled_classes, key=lambda h: (h != 3, h != 2, h == 1, h))
     named = sorted({int(i) for node in claim.atoms(Indexed) for i in node.indices if i.is_Integer}) if claim is not None else []
     points = []

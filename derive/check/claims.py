@@ -8,7 +8,7 @@ only, then judged in two ways:
 * **symbolic**: ``claim − truth`` is rewritten (sums split and given one canonical
   index, ``Σ_i y_i = 1`` where the targets assumption grants it) and cancelled
   as a rational function; zero proves the claim for every H;
-* **sampled**: both sides are evaluated by the certifier's evaluator (at least ``PRECISION`` digits) at
+* **sampled**: both sides are evaluated by the certifier's evaluator (at least ``SAMPLE_DIGITS`` digits) at
   exact decimal points, for every H in ``1..MAX_SAMPLED_CLASSES`` (or the given H),
   with targets drawn from the stated family and from every narrower one.
 
@@ -27,9 +27,9 @@ from sympy.core.cache import clear_cache
 from derive.deadline import OutOfTime, budget
 from derive.certify.proof import prove
 from derive.certify import CertificationError, certify
-from derive.check.claim_points import PRECISION, SEED, Evaluation, Point, Undefined, outputs_at, sample_points
+from derive.check.claim_points import SAMPLE_DIGITS, SEED, Evaluation, Point, Undefined, outputs_at, sample_points
 from derive.context import Context
-from derive.check.diagnose import FAMILIES, Diagnosis, Sample, agree, diagnose
+from derive.check.diagnose import TARGET_FAMILIES, Diagnosis, Sample, agree, diagnose
 from derive.engine.derivation import derive
 from derive.engine.formulation import formulate
 from derive.holding import release
@@ -128,8 +128,8 @@ def diagonal_entry(trail: Trail, activation: Expr) -> Expr:
     body = activation.xreplace({CLASSES: classes})
     point = {INPUT[m]: Rational(2 * m - 3, 4) for m in range(1, classes + 1)}
     written = {OUTPUT[m]: body.xreplace({SUM_INDEX: m}).doit() for m in range(1, classes + 1)}
-    expected = diff(written[OUTPUT[k]], INPUT[k]).xreplace(point).evalf(PRECISION)
-    found = entry.xreplace({FREE_INDEX: k}).xreplace(written).xreplace(point).evalf(PRECISION)
+    expected = diff(written[OUTPUT[k]], INPUT[k]).xreplace(point).evalf(SAMPLE_DIGITS)
+    found = entry.xreplace({FREE_INDEX: k}).xreplace(written).xreplace(point).evalf(SAMPLE_DIGITS)
     if not agree(expected, found):
         raise CertificationError("the lemma's diagonal entry disagrees with sympy.diff of the activation")
     return entry
@@ -232,7 +232,7 @@ def check(claim: Expr, ref: Reference, seed: int = SEED) -> Outcome:
             if values["truth"] is None:
                 continue  # outside the loss's domain: not a point the claim can be judged at
             claimed = _value(evaluation, claim, point)
-            samples.append(Sample(FAMILIES.index(point.family), point.examples, claimed, values))
+            samples.append(Sample(TARGET_FAMILIES.index(point.family), point.examples, claimed, values))
             if first_wrong is None and not agree(claimed, values["truth"]):
                 first_wrong = Counterexample(point, outputs_at(ref, point, evaluation), claimed, values["truth"])
     finally:
@@ -248,5 +248,5 @@ def check(claim: Expr, ref: Reference, seed: int = SEED) -> Outcome:
         claim=claim, reference=ref, holds=holds, method="symbolic" if proved else "sampled",
         assumption_used=proved == "assumption",
         classes=ref.sampled_classes, points=len(samples), counterexample=first_wrong,
-        diagnosis=None if holds else diagnose(samples, FAMILIES.index(ref.targets)),
+        diagnosis=None if holds else diagnose(samples, TARGET_FAMILIES.index(ref.targets)),
     )

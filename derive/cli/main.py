@@ -224,11 +224,11 @@ def _plan(args) -> Plan:
     if args.command == "check":
         from derive.cli import check as cli_check  # local: only check needs the claim checker
 
-        return cli_check.run(args, problem_of(args))
+        return cli_check.run_check(args, problem_of(args))
     if args.command == "verify":
         from derive.cli import verify  # local: only verify reads trails back
 
-        return verify.run(args)
+        return verify.run_verify(args)
     if args.command == "list":
         return ToStdout(_rules() if args.rules else _list())
     return catalogue_documents(Path(args.output))
