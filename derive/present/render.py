@@ -31,11 +31,11 @@ from derive.present.inline_math import inline_fractions
 from derive.present.template_filters import FILTERS, tex_text
 
 # format -> the markup family whose partials it shares
-FAMILIES = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
-TEXT_FORMATS = tuple(FAMILIES)
+FORMAT_FAMILY = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
+TEXT_FORMATS = tuple(FORMAT_FAMILY)
 
 __all__ = [
-    "FAMILIES", "TEXT_FORMATS", "TemplateError", "builtin_templates", "environment", "index", "render", "tex_text",
+    "FORMAT_FAMILY", "TEXT_FORMATS", "TemplateError", "builtin_templates", "environment", "index", "render", "tex_text",
 ]
 
 
@@ -106,7 +106,8 @@ def _rendered(env: Environment, name: str, **context) -> str:
 
 
 def render(env: Environment, fmt: str, doc: DocumentView) -> str:
-    return _tidy(inline_fractions(_rendered(env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FAMILIES[fmt], format=fmt)))
+    return _tidy(inline_fractions(
+        _rendered(env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt)))
 
 
 def _tidy(text: str) -> str:
