@@ -56,6 +56,7 @@ class Derivation:
     notation: Notation = Notation()
     detail: str = "standard"
     templates: Path | None = None  # a folder searched before the built-in templates
+    options: render.RenderOptions = render.RenderOptions()
 
     def __post_init__(self) -> None:
         if self.detail not in DETAILS:
@@ -93,7 +94,7 @@ class Derivation:
         if fmt not in render.TEXT_FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
         env = self._environment if templates is None else render.environment(templates)
-        return render.render(env, fmt, self.view())
+        return render.render(env, fmt, self.view(), self.options)
 
     def markdown(self) -> str:
         return self.document("md")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 
 from sympy import Basic, Derivative, Eq, Indexed, Sum, Symbol
 
+from derive.present.chains import Layout, layout
 from derive.present.facts import StepFacts, step_facts
 from derive.certify import AGREEMENT, FLOAT_DIGITS, PRECISION
 from derive.certify.points import EXTRA_CLASSES, INPUT_SCALES, TARGET_RANGES
@@ -137,6 +138,7 @@ class DocumentView:
     figure: Figure | None = None
     omitted: tuple[str, ...] = ()  # numbers of the trail's steps this detail level leaves out
     precision: PrecisionView = PrecisionView()
+    layout: Layout | None = None  # the steps as whiteboard chains at this detail level (derive.present.chains)
 
 
 def decimal(value: Basic, places: int = 4) -> str:
@@ -298,6 +300,8 @@ def document_view(
     every = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
     steps = at_detail(every, detail)
     shown = set(_numbers(steps))
+    start = fmt.tex(trail.start)
+    chains = layout(every, lhs, start, detail)
     elementwise = not any(eq.rhs.has(Sum) for eq in trail.definitions if eq.lhs.base == OUTPUT)
     return DocumentView(
         name=name,
@@ -310,9 +314,12 @@ def document_view(
         concrete=trail.classes is not None,
         notation=notation,
         definitions=tuple(fmt.tex(eq) for eq in trail.definitions),
-        assumptions=tuple((a.name, fmt.tex(a.statement), _uses(every, a.name)) for a in trail.assumptions),
+        assumptions=tuple(
+            (a.name, fmt.tex(a.statement), chains.lines_using(every, a.name))
+            for a in trail.assumptions
+        ),
         lhs=lhs,
-        start=fmt.tex(trail.start),
+        start=start,
         steps=steps,
         result=fmt.tex(trail.result),
         gradient=tuple(fmt.tex(component) for component in trail.gradient or ()),
@@ -324,6 +331,7 @@ def document_view(
         symbols=symbols(notation),
         figure=network_figure(trail.classes, not elementwise, trail.activation, notation),
         omitted=tuple(number for number in _numbers(every) if number not in shown),
+        layout=chains,
     )
 
 

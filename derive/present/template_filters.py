@@ -6,6 +6,12 @@ environment it builds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from jinja2 import pass_context
+
+from derive.present.measure import rows, width
+
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}",
@@ -45,12 +51,42 @@ def tikz_number(value: float) -> str:
     return _number(value)
 
 
-def step_ref(number: str) -> str:
-    """How prose points at a numbered display: ``(12)``, matching its ``\\tag{12}``."""
+@pass_context
+def step_ref(context, number: str) -> str:
+    """How prose points at a numbered line: ``\\eqref{PREFIX:12}`` in LaTeX, ``(12)`` elsewhere."""
+    if context.get("format") in ("tex", "tex-fragment"):
+        return f"\\eqref{{{context.get('label_prefix')}:{number}}}"
     return f"({number})"
+
+
+@dataclass(frozen=True)
+class Row:
+    math: str
+    label: bool  # the line's rule is named on this row
+
+
+def fit_rows(tex: str, label: str, budget: float) -> list[Row]:
+    """A line's expression in rows no wider than ``budget`` (pt), with its label on the last row or one of its own."""
+    label_width = width(r"\qquad\text{" + label + "}") if label else 0.0
+    found = rows(tex, budget)
+    if not label:
+        return [Row(math, False) for math in found]
+    if width(found[-1]) + label_width <= budget:
+        return [Row(math, False) for math in found[:-1]] + [Row(found[-1], True)]
+    return [Row(math, False) for math in found] + [Row("", True)]
+
+
+def rule_names(steps) -> list[str]:
+    """The distinct calculus rules a merged line applies, by the names their titles give them (no tidying)."""
+    names: list[str] = []
+    for step in steps:
+        name = step.title.lower().removesuffix(" rule")
+        if not step.tidying and name not in names:
+            names.append(name)
+    return names
 
 
 FILTERS = {
     "tex_text": tex_text, "tikz_point": tikz_point, "tikz_name": tikz_name, "tikz_number": tikz_number,
-    "step_ref": step_ref, "md_text": md_text,
+    "step_ref": step_ref, "md_text": md_text, "tex_width": width, "fit_rows": fit_rows, "rule_names": rule_names,
 }
