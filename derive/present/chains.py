@@ -192,3 +192,70 @@ def layout(steps: tuple["StepView", ...], lhs: str, start: str, detail: str) -> 
     builder = _Builder(detail)
     builder.chain(steps, lhs, start, "main", 0)
     return Layout(tuple(builder.blocks), dict(builder.lines_of))
+
+
+@dataclass(frozen=True)
+class FramePart:
+    """Part of a block shown on one slide: some of its lines; ``first``: the block starts here."""
+
+    block: Block
+    lines: tuple[Line, ...]
+    first: bool
+
+
+def _height(tex: str) -> float:
+    """A display line's height on a slide in points (estimated): sums with limits, fractions, braces stand taller."""
+    height = 17.0
+    height += 14.0 if "\\sum_" in tex else 0.0
+    height += 9.0 if "\\frac" in tex else 0.0
+    height += 10.0 if "\\underbrace" in tex else 0.0
+    height += 12.0 if "\\begin{cases}" in tex else 0.0
+    height += 12.0 if "}{\\left(\\sum" in tex else 0.0  # a sum in a denominator
+    return height
+
+
+def _part_height(part: "FramePart") -> float:
+    lead = 44.0 if part.first and part.block.lead is not None else 0.0
+    start = _height(part.block.start) if part.first and part.block.start else 0.0
+    return 14.0 + lead + start + sum(_height(line.after) for line in part.lines)
+
+
+@dataclass(frozen=True)
+class Slide:
+    parts: tuple[FramePart, ...]
+    scaled: bool  # taller than a slide (a lemma kept whole): shrunk to fit, shown at once
+
+
+def frames(blocks: tuple[Block, ...], capacity: float = 190.0) -> list[Slide]:
+    """Blocks packed onto slides (see ``_packed``)."""
+    return [
+        Slide(tuple(parts), sum(_part_height(part) for part in parts) > capacity) for parts in _packed(blocks, capacity)
+    ]
+
+
+def _packed(blocks: tuple[Block, ...], capacity: float) -> list[list[FramePart]]:
+    """A lemma always whole on one slide; other blocks split between slides only when they do not fit;
+    short blocks share a slide with their neighbours."""
+    slides: list[list[FramePart]] = []
+    room = 0.0
+    for block in blocks:
+        whole = _part_height(FramePart(block, block.lines, True))
+        if slides and whole <= room and block.role != "lemma" and slides[-1][-1].block.role != "lemma":
+            slides[-1].append(FramePart(block, block.lines, True))
+            room -= whole
+            continue
+        if block.role == "lemma" or whole <= capacity:
+            slides.append([FramePart(block, block.lines, True)])
+            room = capacity - whole
+            continue
+        part: list[Line] = []
+        for line in block.lines:
+            candidate = FramePart(block, tuple(part + [line]), not part or part[0] is block.lines[0])
+            if part and _part_height(candidate) > capacity:
+                slides.append([FramePart(block, tuple(part), part[0] is block.lines[0])])
+                part = []
+            part.append(line)
+        last = FramePart(block, tuple(part), part[0] is block.lines[0])
+        slides.append([last])
+        room = capacity - _part_height(last)
+    return slides

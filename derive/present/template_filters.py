@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from jinja2 import pass_context
 
+from derive.present.chains import frames
 from derive.present.measure import rows, width
 
 _TEX_SPECIALS = {
@@ -88,5 +89,5 @@ def rule_names(steps) -> list[str]:
 
 FILTERS = {
     "tex_text": tex_text, "tikz_point": tikz_point, "tikz_name": tikz_name, "tikz_number": tikz_number,
-    "step_ref": step_ref, "md_text": md_text, "tex_width": width, "fit_rows": fit_rows, "rule_names": rule_names,
+    "step_ref": step_ref, "md_text": md_text, "tex_width": width, "fit_rows": fit_rows, "rule_names": rule_names, "slides": frames,
 }
