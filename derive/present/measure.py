@@ -163,10 +163,21 @@ def _pack(terms: list[str], budget: float) -> list[str]:
     return rows
 
 
-def _inside_brackets(tex: str, budget: float) -> list[str] | None:
-    """``- \\left(A + B\\right)`` as rows inside big brackets, when the brackets hold the whole expression."""
+def _outer_bracket(tex: str) -> int:
+    """Where the first ``\\left(`` outside every group starts, when the head before it has no top-level sign."""
     at = tex.find(r"\left(")
-    if at < 0 or tex[:at].strip() not in ("", "-"):
+    while at >= 0:
+        head = tex[:at]
+        if head.count("{") == head.count("}") and head.count(r"\left") == head.count(r"\right"):
+            return at if len(_top_level_terms(head + "x")) == 1 else -1
+        at = tex.find(r"\left(", at + 1)
+    return -1
+
+
+def _inside_brackets(tex: str, budget: float) -> list[str] | None:
+    """``- \\sum_i \\left(A + B\\right)`` as rows inside big brackets, when the brackets close the expression."""
+    at = _outer_bracket(tex)
+    if at < 0:
         return None
     end = _closing(tex, at, r"\left(", r"\right)")
     if end < 0 or tex[end + len(r"\right)"):].strip():
@@ -174,8 +185,11 @@ def _inside_brackets(tex: str, budget: float) -> list[str] | None:
     terms = _top_level_terms(tex[at + len(r"\left("):end])
     if len(terms) < 2:
         return None
+    head = tex[:at] + r"\Bigl("
     rows = _pack(terms, budget - 20)
-    rows[0] = tex[:at] + r"\Bigl(" + rows[0]
+    if width(head + rows[0]) > budget and len(rows) == 1:
+        return None
+    rows[0] = head + rows[0]
     rows[-1] = rows[-1] + r"\Bigr)"
     return rows
 
