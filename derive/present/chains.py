@@ -86,6 +86,17 @@ class Layout:
         return tuple(str(number) for number in sorted(set(found)))
 
     @property
+    def tested(self) -> bool:
+        """Whether any step shown, or folded into a line, was only tested at sample points."""
+        pending = [step for block in self.blocks for line in block.lines for step in line.steps]
+        while pending:
+            step = pending.pop()
+            if step.tested:
+                return True
+            pending.extend(step.substeps)
+        return False
+
+    @property
     def count(self) -> int:
         return sum(len(block.lines) for block in self.blocks)
 
