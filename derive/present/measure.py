@@ -78,7 +78,8 @@ def _width(tokens: list[str], display: bool = True) -> float:
             total += max(_width(body, display), _width(note, False) * _SCRIPT)
         elif token in _TEXT:
             body, at = _group(tokens, at)
-            total += 5.0 * len("".join(body))
+            text = "".join(token for token in body if not token.startswith("\\"))  # the words, not the font commands
+            total += 5.3 * len(text)  # spaces are not tokens: the letters carry them
         elif token in _WRAPPERS:
             body, at = _group(tokens, at)
             total += _width(body, display) + (8 if token == r"\boxed" else 0)
