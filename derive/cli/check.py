@@ -28,7 +28,7 @@ import mpmath
 from sympy import Derivative, Expr, Integer, Rational, Sum, Symbol
 from sympy.printing.str import StrPrinter
 
-from derive.catalog import UndefinedPair, UnknownName
+from derive.catalog import UndefinedPair, UnknownName, Wording, activation_wording, loss_wording
 from derive.certify import CertificationError
 from derive.certify.points import INPUT_SCALES, TARGET_RANGES
 from derive.check.claims import PRECISION, ClaimError, Outcome, check, read_claim, reference
@@ -145,6 +145,8 @@ class CheckView:
     wrt: str
     activation: str
     loss: str
+    activation_wording: Wording  # how the activation reads in a sentence (a user's formula: user-defined)
+    loss_wording: Wording
     targets: str
     classes: str
     lhs: Maths
@@ -313,6 +315,7 @@ def check_view(outcome: Outcome, claim_text: str) -> CheckView:
     assumption = next((a.statement for a in ref.inputs.assumptions if a.name == ref.targets), None)
     return CheckView(
         holds=outcome.holds, wrt=ref.wrt, activation=ref.problem.activation, loss=ref.problem.loss,
+        activation_wording=activation_wording(ref.inputs.activation), loss_wording=loss_wording(ref.inputs.loss),
         targets=ref.targets, classes="H" if ref.problem.classes is None else str(ref.problem.classes),
         lhs=_derivative(loss, variable), pair_lhs=_derivative(loss, INPUT[FREE_INDEX]), claim_text=claim_text, claim=maths(outcome.claim),
         truth=maths(ref.truth), gradient_o=maths(ref.outputs.result), gradient_z=maths(ref.inputs.result),

@@ -80,7 +80,7 @@ class Layout:
         pending = list(steps)
         while pending:
             step = pending.pop(0)
-            if any(assumption[0] == name for assumption in step.assumptions) and step.number in self.lines_of:
+            if any(assumption.name == name for assumption in step.assumptions) and step.number in self.lines_of:
                 found.append(self.lines_of[step.number])
             pending.extend(step.substeps)
         return tuple(str(number) for number in sorted(set(found)))
