@@ -101,7 +101,7 @@ def _width(tokens: list[str], display: bool = True) -> float:
 
 def width(tex: str) -> float:
     """The estimated width of a display formula, in points at 10-11 pt type."""
-    return _width(_tokens(tex))
+    return _width(_tokens(re.sub(r"\\eqref\{[^}]*\}", "(00)", tex)))  # a reference prints as its number
 
 
 def _top_level_terms(tex: str) -> list[str]:
