@@ -83,7 +83,7 @@ def test_brief_is_about_seed_000s_slides_and_keeps_the_cancellation():
     assert r"\cancel" in text
     for document in (text, _derivation(FLAGSHIP, "standard").document("md")):
         display = re.search(r"\\begin\{aligned\}[^$]*\\delta", document)
-        assert display is None or 0 <= document.find("is the Kronecker delta") < display.start()
+        assert display is None or 0 <= document.find("Kronecker delta appears") < display.start()
 
 
 def test_standard_merges_the_minus_sign_into_one_line():

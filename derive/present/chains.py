@@ -124,7 +124,12 @@ def _groups(steps: tuple["StepView", ...], detail: str, depth: int) -> list[list
             detail != "full" and previous is not None and previous[-1].rule == "lemma" and step.rule == "index-split"
             and bool(step.underbraces)
         )
-        if previous is not None and (joins_lemma or (_minor(step, detail, depth) and all(_minor(s, detail, depth) for s in previous))):
+        joins_factor = (  # a constant taken out of the sum, then out of the derivative: one move
+            detail != "full" and previous is not None and len(previous) == 1 and previous[0].rule == "factor-out"
+            and step.rule == "constant-factor" and step.constant == previous[0].constant
+        )
+        minor = _minor(step, detail, depth) and all(_minor(s, detail, depth) for s in previous or ())
+        if previous is not None and (joins_lemma or joins_factor or minor):
             previous.append(step)
         else:
             groups.append([step])
@@ -237,14 +242,16 @@ class Slide:
     scaled: bool  # taller than a slide (a lemma kept whole): shrunk to fit, shown at once
 
 
-def frames(blocks: tuple[Block, ...], capacity: float = 190.0) -> list[Slide]:
-    """Blocks packed onto slides (see ``_packed``)."""
+def frames(blocks: tuple[Block, ...], whole_lemma: bool = True, capacity: float = 190.0) -> list[Slide]:
+    """Blocks packed onto slides (see ``_packed``); ``whole_lemma``: a lemma stays on one slide (not at full detail,
+    where its every substep would be too small to read)."""
     return [
-        Slide(tuple(parts), sum(_part_height(part) for part in parts) > capacity) for parts in _packed(blocks, capacity)
+        Slide(tuple(parts), sum(_part_height(part) for part in parts) > capacity)
+        for parts in _packed(blocks, capacity, whole_lemma)
     ]
 
 
-def _packed(blocks: tuple[Block, ...], capacity: float) -> list[list[FramePart]]:
+def _packed(blocks: tuple[Block, ...], capacity: float, whole_lemma: bool) -> list[list[FramePart]]:
     """A lemma always whole on one slide; other blocks split between slides only when they do not fit;
     short blocks share a slide with their neighbours."""
     slides: list[list[FramePart]] = []
@@ -255,7 +262,7 @@ def _packed(blocks: tuple[Block, ...], capacity: float) -> list[list[FramePart]]
             slides[-1].append(FramePart(block, block.lines, True))
             room -= whole
             continue
-        if block.role == "lemma" or whole <= capacity:
+        if (block.role == "lemma" and whole_lemma) or whole <= capacity:
             slides.append([FramePart(block, block.lines, True)])
             room = capacity - whole
             continue
