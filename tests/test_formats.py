@@ -160,10 +160,12 @@ def test_lines_are_numbered_and_referred_to_as_such(trails):
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) > 10
     assert r"\tag" not in text
     view = derivation(trails, "flagship").view()
-    (used,) = [a[2] for a in view.assumptions if a[0] == "one-hot"]
-    assert f"= 1$ in ({used[0]})" in text, "the setting points at the line that uses the assumption"
+    (used,) = [view.layout.line_of(a.used[0]) for a in view.assumptions if a.name == "one-hot"]
+    assert f"= 1$ in ({used})" in text, "the setting points at the line that uses the assumption"
+    assert any(step.rule == "assumption" for block in view.layout.blocks for line in block.lines if line.number == used
+               for step in line.steps)
     latex = derivation(trails, "flagship").document("tex")
-    assert rf"\eqref{{softmax-cross-entropy:{used[0]}}}" in latex and r"\tag" not in latex
+    assert rf"\eqref{{softmax-cross-entropy:{used}}}" in latex and r"\tag" not in latex
 
 
 def test_markdown_needs_no_raw_html_for_github_mkdocs_and_myst(trails):

@@ -74,17 +74,6 @@ class Layout:
     def line_of(self, number: str) -> int | None:
         return self.lines_of.get(number)
 
-    def lines_using(self, steps, name: str) -> tuple[str, ...]:
-        """The lines (as text, in order) that show a step using the assumption ``name``."""
-        found: list[int] = []
-        pending = list(steps)
-        while pending:
-            step = pending.pop(0)
-            if any(assumption.name == name for assumption in step.assumptions) and step.number in self.lines_of:
-                found.append(self.lines_of[step.number])
-            pending.extend(step.substeps)
-        return tuple(str(number) for number in sorted(set(found)))
-
     @property
     def tested(self) -> bool:
         """Whether any step shown, or folded into a line, was only tested at sample points."""

@@ -264,6 +264,15 @@ def _argmax(values) -> int:
     return max(range(len(values)), key=lambda position: (values[position], -position))
 
 
+def _uses(steps: tuple[StepView, ...], name: str) -> tuple[str, ...]:
+    found = []
+    for step in steps:
+        if any(assumption.name == name for assumption in step.assumptions):
+            found.append(step.number)
+        found.extend(_uses(step.substeps, name))
+    return tuple(dict.fromkeys(n.split(".")[0] for n in found))
+
+
 def verdict_view(fmt: Formatter, trail: Trail) -> VerdictView | None:
     verdict = trail.verdict
     if verdict is None:
@@ -304,9 +313,7 @@ def document_view(
         classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),
         concrete=trail.classes is not None,
         notation=notation,
-        assumptions=tuple(
-            AssumptionView(a.name, fmt.tex(a.statement), chains.lines_using(every, a.name)) for a in trail.assumptions
-        ),
+        assumptions=tuple(AssumptionView(a.name, fmt.tex(a.statement), _uses(every, a.name)) for a in trail.assumptions),
         lhs=lhs,
         start=start,
         steps=steps,

@@ -60,6 +60,11 @@ def step_ref(context, number: str) -> str:
     return f"({number})"
 
 
+def step_line(number: str, layout) -> str:
+    """The line (in ``layout``) that shows the trail's step ``number``."""
+    return str(layout.line_of(number))
+
+
 @dataclass(frozen=True)
 class Row:
     math: str
@@ -89,5 +94,5 @@ def rule_names(steps) -> list[str]:
 
 FILTERS = {
     "tex_text": tex_text, "tikz_point": tikz_point, "tikz_name": tikz_name, "tikz_number": tikz_number,
-    "step_ref": step_ref, "md_text": md_text, "tex_width": width, "fit_rows": fit_rows, "rule_names": rule_names, "slides": frames,
+    "step_ref": step_ref, "md_text": md_text, "tex_width": width, "fit_rows": fit_rows, "rule_names": rule_names, "slides": frames, "step_line": step_line,
 }
