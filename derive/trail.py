@@ -110,7 +110,7 @@ class Step:
     certified: bool = False
     certificate: Certificate | None = None
 
-    def certify(self, substeps: tuple["Step", ...], certificate: Certificate | None = None) -> "Step":
+    def with_certificate(self, substeps: tuple["Step", ...], certificate: Certificate | None = None) -> "Step":
         return replace(self, substeps=substeps, certified=True, certificate=certificate)
 
 

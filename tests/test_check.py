@@ -21,9 +21,8 @@ from derive.check.claims import (
     ClaimError, Reference, check, diagonal_entry, read_claim, reference, sample_points, symbolic_proof,
 )
 from derive.cli.check_arguments import add_parser
-from derive.cli.main import _problem
-from derive.cli.check import run
-from derive.check.diagnose import FAMILIES, Diagnosis, Mistake, Sample, diagnose
+from derive.cli.main import problem_of
+from derive.check.diagnose import TARGET_FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
 from derive.problem import Problem
 from derive.symbols import CLASSES, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
@@ -299,7 +298,7 @@ def test_diagnose_on_plain_numbers():
 def test_diagnosis_ids_are_stable():
     assert [m.value for m in Mistake] == [
         "diagonal-only", "divided-factors", "target-assumption", "sign-flipped", "factor-two", "mean-vs-sum"]
-    assert FAMILIES == ("any", "distribution", "one-hot", "true-class")
+    assert TARGET_FAMILIES == ("any", "distribution", "one-hot", "true-class")
     assert Diagnosis("truth", -1, Integer(2), -1, None, "one-hot").ids == ["sign-flipped", "factor-two", "mean-vs-sum"]
 
 
@@ -431,7 +430,7 @@ def rendered():
     documents = {}
     for argv in REPORTS:
         args = parse(["check", *argv])
-        ref = reference(_problem(args), args.wrt)
+        ref = reference(problem_of(args), args.wrt)
         outcome = check(read_claim(args.claim, ref), ref)
         for fmt in ("text", "md", "tex"):
             documents[(" ".join(argv), fmt)] = report(outcome, args.claim, fmt)

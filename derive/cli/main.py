@@ -149,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _problem(args) -> Problem:
+def problem_of(args) -> Problem:
     """The pair from positional names and/or --activation/--loss expressions."""
     from derive.parse import parse_expression  # local: only user-given expressions need the parser
 
@@ -211,7 +211,7 @@ Plan = dict | ToStdout | int | None  # files to write, one document to print, an
 def _pair(args) -> Plan:
     if args.output == "-" and (len(args.formats) != 1):
         raise UsageError("-o - writes one format to stdout; choose one with --format")
-    problem = _problem(args)
+    problem = problem_of(args)
     notation = notation_for(args.notation, args.reduction, **dict(args.symbols))
     if "pdf" in args.formats:
         pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
@@ -241,11 +241,11 @@ def _plan(args) -> Plan:
     if args.command == "check":
         from derive.cli import check as cli_check  # local: only check needs the claim checker
 
-        return cli_check.run(args, _problem(args))
+        return cli_check.run_check(args, problem_of(args))
     if args.command == "verify":
         from derive.cli import verify  # local: only verify reads trails back
 
-        return verify.run(args)
+        return verify.run_verify(args)
     if args.command == "list":
         return ToStdout(_rules() if args.rules else _list())
     return catalogue_documents(Path(args.output))

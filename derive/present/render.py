@@ -31,15 +31,16 @@ from derive.present.document import DocumentView
 from derive.present.template_filters import FILTERS, tex_text
 
 # format -> the markup family whose partials it shares
-FAMILIES = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
-TEXT_FORMATS = tuple(FAMILIES)
+FORMAT_FAMILY = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
+TEXT_FORMATS = tuple(FORMAT_FAMILY)
 
 # the width (pt, at 10 pt type) a display line may take: a two-column host's column for the fragment
 BUDGETS = {"md": 520.0, "tex": 420.0, "tex-fragment": 188.0, "beamer": 330.0}
 HEADINGS = ("section", "subsection", "subsubsection", "none")
 
 __all__ = [
-    "BUDGETS", "FAMILIES", "HEADINGS", "RenderOptions", "TEXT_FORMATS", "TemplateError", "builtin_templates", "environment", "index", "render", "tex_text",
+    "BUDGETS", "FORMAT_FAMILY", "HEADINGS", "RenderOptions", "TEXT_FORMATS", "TemplateError", "builtin_templates",
+    "environment", "index", "render", "tex_text",
 ]
 
 
@@ -124,7 +125,7 @@ def _rendered(env: Environment, name: str, **context) -> str:
 
 def render(env: Environment, fmt: str, doc: DocumentView, options: RenderOptions = RenderOptions()) -> str:
     return _tidy(_rendered(
-        env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FAMILIES[fmt], format=fmt,
+        env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt,
         label_prefix=options.label_prefix or doc.slug or "derive", heading=options.heading, pause=options.pause,
         check_note=options.check_note, budget=BUDGETS[fmt],
     ))
