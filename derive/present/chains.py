@@ -28,8 +28,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from derive.present.measure import rows, width
+
 if TYPE_CHECKING:
     from derive.present.document import StepView
+
+SLIDE_WIDTH = 300.0  # about the width (pt) a slide's display line may take beside the quantity it is about
 
 # Steps the reader needs a sentence for: the chain stops before them.
 PIVOTAL = ("lemma", "index-split", "assumption")
@@ -216,6 +220,8 @@ def _height(tex: str) -> float:
     height += 10.0 if "\\underbrace" in tex else 0.0
     height += 12.0 if "\\begin{cases}" in tex else 0.0
     height += 12.0 if "}{\\left(\\sum" in tex else 0.0  # a sum in a denominator
+    height += 16.0 * (len(rows(tex, SLIDE_WIDTH)) - 1)  # broken over rows
+    height += 13.0 if width(tex) > SLIDE_WIDTH - 130 else 0.0  # no room left beside it: its rule goes on a row below
     return height
 
 
@@ -241,13 +247,13 @@ def frames(blocks: tuple[Block, ...], whole_lemma: bool = True, capacity: float 
 
 
 def _packed(blocks: tuple[Block, ...], capacity: float, whole_lemma: bool) -> list[list[FramePart]]:
-    """A lemma always whole on one slide; other blocks split between slides only when they do not fit;
-    short blocks share a slide with their neighbours."""
+    """A lemma whole on one slide (``whole_lemma``); other blocks split between slides only when they do not
+    fit; blocks share a slide whenever they fit in what is left of it."""
     slides: list[list[FramePart]] = []
     room = 0.0
     for block in blocks:
         whole = _part_height(FramePart(block, block.lines, True))
-        if slides and whole <= room and block.role != "lemma" and slides[-1][-1].block.role != "lemma":
+        if slides and whole <= room:
             slides[-1].append(FramePart(block, block.lines, True))
             room -= whole
             continue
