@@ -179,3 +179,24 @@ def test_flagship_slides_fit_in_14_frames_each_at_least_half_full(tmp_path):
     depths = _ink_depths(pdf, tmp_path)
     assert len(depths) <= 14
     assert min(depths) >= 0.5, [round(d, 2) for d in depths]
+
+
+def test_a_bad_label_prefix_is_one_line_and_exit_2(capsys):
+    from derive.__main__ import main
+
+    assert main(["pair", "softmax", "cross-entropy", "--label-prefix", "a b"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("derive: --label-prefix") and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_format_beamer_pdf_builds_both_pdfs(tmp_path, capsys):
+    from derive.__main__ import main
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is needed to build PDFs")
+    assert main(["pair", "softmax", "cross-entropy", "--format", "beamer,pdf", "-o", str(tmp_path)]) == 0
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == ["softmax-cross-entropy.beamer.pdf", "softmax-cross-entropy.beamer.tex", "softmax-cross-entropy.pdf"]
+    for name in ("softmax-cross-entropy.beamer.pdf", "softmax-cross-entropy.pdf"):
+        assert (tmp_path / name).read_bytes().startswith(b"%PDF")
