@@ -83,13 +83,17 @@ def fit_rows(tex: str, label: str, budget: float) -> list[Row]:
 
 
 def rule_names(steps) -> list[str]:
-    """The distinct calculus rules a merged line applies, by the names their titles give them (no tidying)."""
-    names: list[str] = []
+    """The distinct rules a merged line applies (no tidying), as their titles name them: a list of calculus rules
+    reads "constant-factor, sum and chain rules"; a list with another kind of step names each step whole."""
+    titles: list[str] = []
     for step in steps:
-        name = step.title.lower().removesuffix(" rule")
-        if not step.tidying and name not in names:
-            names.append(name)
-    return names
+        title = step.title.lower()
+        if not step.tidying and title not in titles:
+            titles.append(title)
+    if titles and all(title.endswith(" rule") for title in titles):
+        names = [title.removesuffix(" rule") for title in titles]
+        return [", ".join(names[:-1]) + " and " + names[-1] + " rules" if len(names) > 1 else names[0] + " rule"]
+    return [", ".join(titles[:-1]) + " and " + titles[-1] if len(titles) > 1 else titles[0]] if titles else []
 
 
 FILTERS = {
