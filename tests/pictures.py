@@ -2,9 +2,9 @@
 
     python3 tests/pictures.py [--out output/pictures] [--page N] [--slide N]
 
-Not a test (pytest collects only ``test_*.py``).  It runs ``derive pair softmax cross-entropy`` for the
-article and the Beamer slides into a temporary folder, compiles the slides with pdflatex (the article
-comes from ``--format pdf``), and converts the chosen pages with ``pdftoppm -r 80 -png``.  Needs
+Not a test (pytest collects only ``test_*.py``).  It runs ``derive pair softmax cross-entropy --format
+pdf,beamer --no-pause`` into a temporary folder (``pdf`` with ``beamer`` builds both PDFs; without pauses
+each slide is one page), and converts the chosen pages with ``pdftoppm -r 80 -png``.  Needs
 pdflatex (TeX Live with ``cancel.sty`` and beamer) and pdftoppm (poppler-utils).  The same checkout
 gives the same pictures: pdftoppm's PNG has no time stamp, and only the PDFs' dates differ.
 """
@@ -31,13 +31,6 @@ def derive(folder: Path, *arguments: str) -> None:
                    check=True, env=environment, cwd=folder, stdout=subprocess.DEVNULL)
 
 
-def pdflatex(source: Path) -> Path:
-    for _ in range(2):  # twice, for the frame and page references
-        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", source.name],
-                       check=True, cwd=source.parent, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    return source.with_suffix(".pdf")
-
-
 def picture(pdf: Path, page: int, destination: Path) -> None:
     stem = destination.with_suffix("")
     subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", "-f", str(page), "-l", str(page), str(pdf), str(stem)],
@@ -48,7 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "output" / "pictures")
     parser.add_argument("--page", type=int, default=2, help="the article's page (default 2)")
-    parser.add_argument("--slide", type=int, default=4, help="the slide (default 4)")
+    parser.add_argument("--slide", type=int, default=7, help="the slide (default 7: the assumption and the cancellation)")
     args = parser.parse_args()
     for tool in ("pdflatex", "pdftoppm"):
         if shutil.which(tool) is None:
@@ -57,9 +50,9 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        derive(folder, "--format", "pdf,beamer")
+        derive(folder, "--format", "pdf,beamer", "--no-pause")
         picture(folder / f"{STEM}.pdf", args.page, args.out / "article-page.png")
-        picture(pdflatex(folder / f"{STEM}.beamer.tex"), args.slide, args.out / "slide.png")
+        picture(folder / f"{STEM}.beamer.pdf", args.slide, args.out / "slide.png")
     print(args.out / "article-page.png")
     print(args.out / "slide.png")
     return 0

@@ -20,9 +20,11 @@ def _denominators(expr):
     return {n.base for n in preorder_traversal(expr) if isinstance(n, Pow) and n.exp.is_negative}
 
 
-def _sentences(markdown: str) -> dict[str, str]:
-    """The paragraph of each numbered step, by its number."""
-    return {m.group(1): m.group(2) for m in re.finditer(r"^\*\*([\d.]+)\. [^*]+\*\* (.*)$", markdown, re.M)}
+def _sentences(derivation) -> dict[str, str]:
+    """The sentence under each line of the full document (one trail step a line), by its step's number."""
+    lines = {line.number: line.steps[0].number for block in derivation.view().layout.blocks for line in block.lines}
+    markdown = derivation.markdown()
+    return {lines[int(m.group(1))]: m.group(2) for m in re.finditer(r"^\*\*\((\d+)\)\*\* (.*)$", markdown, re.M)}
 
 
 def _steps(steps, prefix=""):
@@ -61,7 +63,7 @@ def documents():
     for pair in valid_pairs():
         problem = Problem(*pair)
         trail = derive(problem)
-        out.append((pair, trail, _sentences(Derivation(problem, trail).markdown())))
+        out.append((pair, trail, _sentences(Derivation(problem, trail, detail="full"))))
     return out
 
 

@@ -219,7 +219,7 @@ def test_a_full_disk_leaves_no_new_folder_behind(tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-TEMPLATE_FAULTS = [  # (the user's rules/chain.j2, the line the error is on, what the message says)
+TEMPLATE_FAULTS = [  # (the user's rules/lemma.j2, the line the error is on, what the message says)
     ("x ((( cycler.__init__.__globals__.os.system('touch CANARY') )))\n", 1, "unsafe"),
     ("((( self.__class__.__mro__ )))\n", 1, "unsafe"),
     ("((( s.__class__ )))\n", 1, "unsafe"),
@@ -234,11 +234,11 @@ TEMPLATE_FAULTS = [  # (the user's rules/chain.j2, the line the error is on, wha
 @pytest.mark.parametrize("text, line, says", TEMPLATE_FAULTS, ids=range(len(TEMPLATE_FAULTS)))
 def test_a_user_template_runs_sandboxed_and_its_errors_name_file_and_line(text, line, says, tmp_path, monkeypatch, capsys):
     (tmp_path / "mine" / "rules").mkdir(parents=True)
-    (tmp_path / "mine" / "rules" / "chain.j2").write_text(text)
+    (tmp_path / "mine" / "rules" / "lemma.j2").write_text(text)  # the lemma's sentence is in every document
     monkeypatch.chdir(tmp_path)
     assert main(["pair", "softmax", "cross-entropy", "--templates", "mine", "-o", "out"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"derive: template {Path('mine/rules/chain.j2')}, line {line}: ") and says in err, err
+    assert err.startswith(f"derive: template {Path('mine/rules/lemma.j2')}, line {line}: ") and says in err, err
     assert err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"], "nothing written, nothing run"
 

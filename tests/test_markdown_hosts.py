@@ -1,6 +1,6 @@
 """Every formula of every rendered Markdown document survives the Markdown engines course pages are built with.
 
-Python-Markdown with ``pymdownx.arithmatex`` (MkDocs; ``md_in_html`` on, as the README says to configure it)
+Python-Markdown with ``pymdownx.arithmatex`` (MkDocs, configured as the README says; the documents hold no raw HTML, so ``md_in_html`` is not needed)
 and markdown-it-py with the dollarmath plugin (Jupyter Book, MyST) must each turn every formula the document
 holds into exactly one math node with the same TeX: none split, none merged with its neighbour, none left as
 text.  A formula that GitHub would damage (``\\{`` inside inline math, whose backslash GitHub strips) is refused
@@ -39,7 +39,7 @@ def source_formulas(text: str) -> Counter:
 
 def python_markdown_formulas(text: str) -> Counter:
     rendered = markdown.markdown(
-        text, extensions=["md_in_html", "tables", "pymdownx.arithmatex"], extension_configs={
+        text, extensions=["tables", "pymdownx.arithmatex"], extension_configs={
             "pymdownx.arithmatex": {"generic": True}})
     return Counter(_squeezed(html.unescape(tex)) for _, tex in _ARITHMATEX.findall(rendered))
 

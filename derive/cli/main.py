@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from derive.cli.pipeline import (
     FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
     write_documents,
 )
+from derive.present import render
 from derive.present.render import TemplateError
 from derive.engine.rules.registry import RULES
 from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, ClaimError, NoVerdict, Problem, ProblemError
@@ -71,6 +73,12 @@ def _formats(text: str) -> tuple[str, ...]:
     if unknown or not chosen:
         raise UsageError(f"unknown format {unknown[0] if unknown else text!r}; choose from {', '.join(FORMATS)}")
     return tuple(dict.fromkeys(chosen))
+
+
+def _label_prefix(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}", text):
+        raise UsageError(f"--label-prefix expects letters, digits, '.', '_' or '-' (at most 60), got {text!r}")
+    return text
 
 
 def _symbol(text: str) -> tuple[str, str]:
@@ -118,6 +126,13 @@ def parser() -> argparse.ArgumentParser:
     pair.add_argument("--symbol", dest="symbols", type=_symbol, action="append", default=[], metavar="ROLE=NAME",
                       help="rename one symbol, e.g. output=a or target=t (repeatable)")
     pair.add_argument("--templates", type=_folder, default=None, help="a folder of templates searched before the built-in ones")
+    pair.add_argument("--heading", choices=render.HEADINGS, default="subsection",
+                      help="the fragment's heading: section, subsection (default), subsubsection or none")
+    pair.add_argument("--label-prefix", dest="label_prefix", type=_label_prefix, default=None,
+                      help="\\label{PREFIX:...} in the LaTeX documents (default: the pair's file name)")
+    pair.add_argument("--no-pause", dest="pause", action="store_false", help="slides show each frame at once")
+    pair.add_argument("--no-check-note", dest="check_note", action="store_false",
+                      help="leave out the closing note on how the steps were checked")
     pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
     listing = commands.add_parser("list", help="print the catalogue of activations and losses")
     listing.add_argument("--rules", action="store_true", help="print the rules instead: slug, name and formula, one per line")
@@ -194,14 +209,16 @@ Plan = dict | ToStdout | int | None  # files to write, one document to print, an
 
 
 def _pair(args) -> Plan:
-    if args.output == "-" and len(args.formats) != 1:
+    if args.output == "-" and (len(args.formats) != 1):
         raise UsageError("-o - writes one format to stdout; choose one with --format")
     problem = problem_of(args)
     notation = notation_for(args.notation, args.reduction, **dict(args.symbols))
     if "pdf" in args.formats:
         pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
-    derivation = derive_certified(problem, notation, args.detail, args.templates)
-    texts = {fmt: derivation.document(fmt) for fmt in args.formats}
+    options = render.RenderOptions(args.heading, args.label_prefix, args.pause, args.check_note)
+    derivation = derive_certified(problem, notation, args.detail, args.templates, options)
+    formats = args.formats + (("beamer-pdf",) if {"beamer", "pdf"} <= set(args.formats) else ())
+    texts = {fmt: derivation.document(fmt) for fmt in formats}
     if args.output == "-":
         return ToStdout(next(iter(texts.values())))
     if args.output is not None and len(texts) == 1 and not Path(args.output).is_dir():

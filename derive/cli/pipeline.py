@@ -34,6 +34,7 @@ from derive.trail import Trail
 FORMATS = ("md", "tex", "tex-fragment", "beamer", "json", "pdf")
 EXTENSIONS = {
     "md": "md", "tex": "tex", "tex-fragment": "fragment.tex", "beamer": "beamer.tex", "json": "json", "pdf": "pdf",
+    "beamer-pdf": "beamer.pdf",  # --format beamer,pdf: the slides compiled too
 }
 LATEX_TIMEOUT_S = 300
 PDF_EPOCH = "1700000000"  # a fixed date for the PDF's metadata, so a PDF is the same on every run
@@ -56,6 +57,7 @@ class Derivation:
     notation: Notation = Notation()
     detail: str = "standard"
     templates: Path | None = None  # a folder searched before the built-in templates
+    options: render.RenderOptions = render.RenderOptions()
 
     def __post_init__(self) -> None:
         if self.detail not in DETAILS:
@@ -90,10 +92,12 @@ class Derivation:
             return json_text(trail_to_json(self.trail, self.notation))
         if fmt == "pdf":
             return build_pdf(self.document("tex", templates))
+        if fmt == "beamer-pdf":
+            return build_pdf(self.document("beamer", templates))
         if fmt not in render.TEXT_FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
         env = self._environment if templates is None else render.environment(templates)
-        return render.render(env, fmt, self.view())
+        return render.render(env, fmt, self.view(), self.options)
 
     def markdown(self) -> str:
         return self.document("md")
@@ -123,12 +127,13 @@ class Derivation:
 
 
 def derive_certified(
-    problem: Problem, notation: Notation = Notation(), detail: str = "standard", templates: Path | None = None
+    problem: Problem, notation: Notation = Notation(), detail: str = "standard", templates: Path | None = None,
+    options: render.RenderOptions = render.RenderOptions(),
 ) -> Derivation:
     """Derive and certify; raises ``CertificationError`` rather than return an unproven trail."""
     with collector_paused():
         trail = certify(derive(problem))
-    return Derivation(problem, trail, notation, detail, templates)
+    return Derivation(problem, trail, notation, detail, templates, options)
 
 
 @contextmanager

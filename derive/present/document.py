@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 
 from sympy import Basic, Derivative, Eq, Indexed, Symbol
 
+from derive.present.chains import Layout, layout
 from derive.present.facts import StepFacts, step_facts
 from derive.certify import AGREEMENT, FLOAT_DIGITS, PRECISION
 from derive.certify.points import EXTRA_CLASSES, INPUT_SCALES, TARGET_RANGES
@@ -141,6 +142,7 @@ class DocumentView:
     omitted: tuple[str, ...] = ()  # numbers of the trail's steps this detail level leaves out
     loss_written_out: str | None = None  # at a small concrete H, the loss term by term (derive.present.written_out)
     precision: PrecisionView = PrecisionView()
+    layout: Layout | None = None  # the steps as whiteboard chains at this detail level (derive.present.chains)
 
 
 def decimal(value: Basic, places: int = 4) -> str:
@@ -304,6 +306,8 @@ def document_view(
     every = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
     steps = at_detail(every, detail)
     shown = set(_numbers(steps))
+    start = fmt.tex(trail.start)
+    chains = layout(every, lhs, start, detail)
     activation = activation_view(trail.activation, trail.definitions, fmt.tex)
     return DocumentView(
         name=name,
@@ -316,7 +320,7 @@ def document_view(
         notation=notation,
         assumptions=tuple(AssumptionView(a.name, fmt.tex(a.statement), _uses(every, a.name)) for a in trail.assumptions),
         lhs=lhs,
-        start=fmt.tex(trail.start),
+        start=start,
         steps=steps,
         result=fmt.tex(trail.result),
         gradient=tuple(fmt.tex(component) for component in trail.gradient or ()),
@@ -329,6 +333,7 @@ def document_view(
         figure=network_figure(trail.classes, not activation.elementwise, trail.activation, notation),
         omitted=tuple(number for number in _numbers(every) if number not in shown),
         loss_written_out=None if (written := written_loss(trail)) is None else fmt.tex(written),
+        layout=chains,
     )
 
 

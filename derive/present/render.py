@@ -19,6 +19,7 @@ Each text format has one top template, ``derivation.<format>.j2``.  Templates se
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -34,8 +35,13 @@ from derive.present.template_filters import FILTERS, tex_text
 FORMAT_FAMILY = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
 TEXT_FORMATS = tuple(FORMAT_FAMILY)
 
+# the width (pt, at 10 pt type) a display line may take: a two-column host's column for the fragment
+BUDGETS = {"md": 520.0, "tex": 420.0, "tex-fragment": 188.0, "beamer": 330.0}
+HEADINGS = ("section", "subsection", "subsubsection", "none")
+
 __all__ = [
-    "FORMAT_FAMILY", "TEXT_FORMATS", "TemplateError", "builtin_templates", "environment", "index", "render", "tex_text",
+    "BUDGETS", "FORMAT_FAMILY", "HEADINGS", "RenderOptions", "TEXT_FORMATS", "TemplateError", "builtin_templates",
+    "environment", "index", "render", "tex_text",
 ]
 
 
@@ -67,12 +73,25 @@ def builtin_templates() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
 
 
+@dataclass(frozen=True)
+class RenderOptions:
+    """How a document fits where it goes: the fragment's heading and label prefix, slides' pauses, the checking note."""
+
+    heading: str = "subsection"  # the fragment's heading: section | subsection | subsubsection | none
+    label_prefix: str | None = None  # \\label{PREFIX:...}; None: the pair's slug
+    pause: bool = True  # slides reveal a chain line by line
+    check_note: bool = True  # the closing note on how the steps were checked
+
+
 @pass_context
 def explain(context, step) -> str:
     """The prose that says why ``step``'s rule applies (``rules/<rule-id>.j2``)."""
     template = context.environment.get_template(f"rules/{step.rule}.j2")
     doc = context["doc"]
-    return template.render(s=step, n=doc.symbols, doc=doc, fmt=context.get("fmt"), format=context.get("format")).strip()
+    return template.render(
+        s=step, n=doc.symbols, doc=doc, fmt=context.get("fmt"), format=context.get("format"),
+        label_prefix=context.get("label_prefix"),
+    ).strip()
 
 
 def environment(user_templates: Path | None = None) -> Environment:
@@ -105,9 +124,12 @@ def _rendered(env: Environment, name: str, **context) -> str:
         raise _located(error) from error
 
 
-def render(env: Environment, fmt: str, doc: DocumentView) -> str:
-    return _tidy(inline_fractions(
-        _rendered(env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt)))
+def render(env: Environment, fmt: str, doc: DocumentView, options: RenderOptions = RenderOptions()) -> str:
+    return _tidy(inline_fractions(_rendered(
+        env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt,
+        label_prefix=options.label_prefix or doc.slug or "derive", heading=options.heading, pause=options.pause,
+        check_note=options.check_note, budget=BUDGETS[fmt],
+    )))
 
 
 def _tidy(text: str) -> str:
