@@ -26,9 +26,10 @@ from derive.certify import CertificationError
 from derive.present.document import DETAILS
 from derive.present.notation import PRESETS, NotationError
 from derive.cli.pipeline import (
-    FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
+    EXTENSIONS, FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
     write_documents,
 )
+from derive.cli.network import add_arguments as network_arguments
 from derive.present.render import TemplateError
 from derive.engine.rules.registry import RULES
 from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, ClaimError, NoVerdict, Problem, ProblemError
@@ -119,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
                       help="rename one symbol, e.g. output=a or target=t (repeatable)")
     pair.add_argument("--templates", type=_folder, default=None, help="a folder of templates searched before the built-in ones")
     pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
+    network_arguments(pair)
     listing = commands.add_parser("list", help="print the catalogue of activations and losses")
     listing.add_argument("--rules", action="store_true", help="print the rules instead: slug, name and formula, one per line")
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
@@ -197,17 +199,28 @@ def _pair(args) -> Plan:
     if args.output == "-" and len(args.formats) != 1:
         raise UsageError("-o - writes one format to stdout; choose one with --format")
     problem = _problem(args)
-    notation = notation_for(args.notation, args.reduction, **dict(args.symbols))
+    network = args.wrt != "z"
+    if args.inputs is not None and not network:
+        raise UsageError("--inputs needs --wrt W, b or x (the output layer's own derivation has no inputs x)")
+    notation = notation_for(args.notation, args.reduction, network, **dict(args.symbols))
     if "pdf" in args.formats:
         pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
-    derivation = derive_certified(problem, notation, args.detail, args.templates)
+    if network:
+        from derive.cli.network import derive_network_certified, inputs_argument  # local: only --wrt W|b|x needs it
+
+        inputs = None if args.inputs is None else inputs_argument(args.inputs)
+        derivation = derive_network_certified(problem, args.wrt, inputs, notation, args.detail, args.templates)
+        slug = derivation.slug
+    else:
+        derivation = derive_certified(problem, notation, args.detail, args.templates)
+        slug = problem.slug
     texts = {fmt: derivation.document(fmt) for fmt in args.formats}
     if args.output == "-":
         return ToStdout(next(iter(texts.values())))
     if args.output is not None and len(texts) == 1 and not Path(args.output).is_dir():
         return {Path(args.output): next(iter(texts.values()))}
     folder = DEFAULT_OUTPUT if args.output is None else Path(args.output)
-    return {folder / file_name(problem, fmt): text for fmt, text in texts.items()}
+    return {folder / f"{slug}.{EXTENSIONS[fmt]}": text for fmt, text in texts.items()}
 
 
 def _main_job() -> Plan:

@@ -27,7 +27,7 @@ from derive.engine.derivation import derive
 from derive.present.example import example_if_defined
 from derive.cli.files import write_all
 from derive.present.latex import name_tex
-from derive.present.notation import PRESETS, Notation, NotationError
+from derive.present.notation import NETWORK_ROLES, PRESETS, Notation, NotationError
 from derive.problem import Problem
 from derive.trail import Trail
 
@@ -158,7 +158,7 @@ MEAN_LETTERS = {
 }
 
 
-def notation_for(preset: str | None = None, reduction: str = "sum", **symbols: str) -> Notation:
+def notation_for(preset: str | None = None, reduction: str = "sum", network: bool = False, **symbols: str) -> Notation:
     """A preset (``seed000``, ``seed001``) with per-symbol overrides.
 
     Every name must be shown differently from every other, and from every fixed
@@ -169,6 +169,8 @@ def notation_for(preset: str | None = None, reduction: str = "sum", **symbols: s
     notation = PRESETS[preset or "seed000"].with_symbols(**symbols)
     seen: dict[str, str] = dict(FIXED_LETTERS, **(MEAN_LETTERS if reduction == "mean" else {}))
     for field in fields(notation):
+        if field.name in NETWORK_ROLES and not network:
+            continue  # a document about the output layer alone never shows the network's letters
         shown = name_tex(getattr(notation, field.name))
         if field.name == "error" and shown == "e":  # e_i beside e^{...}: the default, always subscripted
             continue

@@ -20,7 +20,10 @@ from derive.present.example import WorkedExample
 from derive.present.figure import Figure, network_figure
 from derive.present.latex import to_latex
 from derive.present.notation import Notation
-from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
+from derive.symbols import (
+    BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
+    TARGET, WEIGHT,
+)
 from derive.trail import Mark, Step, Trail
 
 DRAWN_MARKS = (Mark.UNDERBRACE, Mark.CANCEL)
@@ -73,6 +76,11 @@ class Symbols:
     free_index: str
     inner_index: str
     classes: str
+    weight: str = "W"
+    bias: str = "b"
+    network_input: str = "x"
+    inputs: str = "D"
+    input_index: str = "d"
 
 
 @dataclass(frozen=True)
@@ -221,6 +229,7 @@ def symbols(notation: Notation) -> Symbols:
     canonical = {
         "output": OUTPUT, "target": TARGET, "input": INPUT, "loss": Symbol(LOSS_NAME), "error": ERROR,
         "sum_index": SUM_INDEX, "free_index": FREE_INDEX, "inner_index": INNER_INDEX, "classes": CLASSES,
+        "weight": WEIGHT, "bias": BIAS, "network_input": NETWORK_INPUT, "inputs": INPUTS, "input_index": INPUT_INDEX,
     }
     return Symbols(**{f.name: to_latex(canonical[f.name], notation) for f in fields(Symbols)})
 

@@ -116,3 +116,8 @@ def _tidy(text: str) -> str:
 def index(env: Environment, fmt: str, view) -> str:
     return _tidy(_rendered(env, f"index.{fmt}.j2", index=view, n=view.symbols, fmt=fmt, format=fmt))
 
+
+
+def network(env: Environment, fmt: str, view) -> str:
+    """A network document (``--wrt W|b|x``): ``network.<format>.j2``."""
+    return _tidy(_rendered(env, f"network.{fmt}.j2", doc=view, n=view.symbols, fmt=FAMILIES[fmt], format=fmt))

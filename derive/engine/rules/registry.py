@@ -25,6 +25,9 @@ from derive.engine.rules.fold import FOLD
 from derive.engine.rules.independent import INDEPENDENT
 from derive.engine.rules.index import INDEX
 from derive.engine.rules.index_split import INDEX_SPLIT
+from derive.engine.rules.layer_chain import LAYER_CHAIN
+from derive.engine.rules.layer_derivative import LAYER_DERIVATIVE
+from derive.engine.rules.layer_lemma import LAYER_LEMMA
 from derive.engine.rules.lemma import LEMMA
 from derive.engine.rules.log import LOG
 from derive.engine.rules.power import POWER
@@ -42,7 +45,7 @@ from derive.trail import Rule
 RULES: tuple[Rule, ...] = (
     DEFINITION, SUM, CONSTANT_FACTOR, INDEPENDENT, SELF, INDEX, CHAIN, LOG, EXP, TANH, SINH, COSH, POWER,
     QUOTIENT, PRODUCT, DELTA_SUM, FOLD, CASES, LEMMA, INDEX_SPLIT, CANCEL, FACTOR_OUT, ASSUMPTION, EXPAND,
-    COLLECT, VANISH, COMMON_FACTOR, FACTOR_GAP, REJOIN, RECOGNISE,
+    COLLECT, VANISH, COMMON_FACTOR, FACTOR_GAP, REJOIN, RECOGNISE, LAYER_CHAIN, LAYER_LEMMA, LAYER_DERIVATIVE,
 )
 
 

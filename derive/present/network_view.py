@@ -1,0 +1,152 @@
+"""The view a network document's templates see (``--wrt W|b|x``): a certified ``NetworkTrail`` as LaTeX strings.
+
+Like ``document.py`` it only formats what the trail holds: the steps (the same ``StepView`` the output
+layer's documents use, so the rule templates serve both), the lemma cited, the matrix summary with its
+shapes, and at concrete sizes the gradient's entries in index form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Derivative, Eq
+
+from derive.present.document import DETAILS, Formatter, StepView, Symbols, at_detail, symbols
+from derive.present.figure import Figure
+from derive.present.notation import Notation
+from derive.symbols import BIAS, CLASSES, ERROR, FREE_INDEX, INPUT, INPUTS, LOSS, NETWORK_INPUT, WEIGHT
+from derive.trail import NetworkTrail
+
+BASES = {"W": WEIGHT, "b": BIAS, "x": NETWORK_INPUT}
+SHOWN_ENTRIES = 4  # at concrete sizes: the first three entries of the gradient and the last
+
+
+@dataclass(frozen=True)
+class LemmaView:
+    lhs: str      # ∂E/∂Z_k
+    value: str    # its value, the output layer's result
+    command: str  # the command that derives it on its own
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    name: str     # "z", "W", "b", "x"
+    lhs: str      # \nabla_Z E, \frac{\partial E}{\partial W}
+    value: str
+    rows: str
+    columns: str
+    derived: bool  # the line this document derives
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    name: str | None
+    activation: str
+    loss: str
+    targets: str
+    wrt: str
+    classes: str
+    inputs: str
+    concrete: bool
+    notation: Notation
+    definitions: tuple[str, ...]  # the loss, the activation, the layer
+    assumptions: tuple[tuple[str, str], ...]
+    variable: str
+    lhs: str
+    start: str
+    steps: tuple[StepView, ...]
+    result: str
+    lemma: LemmaView
+    output_gradient: str | None  # (∇_Z E)_k, when the summary writes ∇_Z E rather than O − y
+    summary: tuple[SummaryLine, ...]
+    entries: tuple[tuple[str, str], ...]  # concrete sizes: (∂E/∂W_{1,1}, its value in index form), some of them
+    entry_count: int
+    all_proved: bool
+    sampled: tuple[tuple[int, int], ...]  # the (H, D) the second line sampled
+    slug: str
+    detail: str
+    symbols: Symbols
+    figure: Figure | None = None
+    omitted: tuple[str, ...] = ()
+
+
+def _summary_lhs(fmt: Formatter, name: str) -> str:
+    """``∇_Z E`` for the output layer's inputs, ``∂E/∂W`` (the whole matrix) for the others."""
+    if name == "z":
+        return r"\nabla_{%s} %s" % (fmt.tex(INPUT), fmt.tex(LOSS))
+    return r"\frac{\partial %s}{\partial %s}" % (fmt.tex(LOSS), fmt.tex(BASES[name]))
+
+
+def _entries(fmt: Formatter, trail: NetworkTrail) -> tuple[tuple[tuple[str, str], ...], int]:
+    if trail.gradient is None:
+        return (), 0
+    indices = [index for index, _ in trail.ranges]
+    lasts = [int(last) for _, last in trail.ranges]
+    places = [(m,) for m in range(1, lasts[0] + 1)] if len(lasts) == 1 else \
+        [(m, n) for m in range(1, lasts[0] + 1) for n in range(1, lasts[1] + 1)]
+    shown = places if len(places) <= SHOWN_ENTRIES else places[:SHOWN_ENTRIES - 1] + places[-1:]
+    lines = []
+    for place in shown:
+        values = dict(zip(indices, place))
+        lhs = Derivative(LOSS, trail.variable.xreplace(values), evaluate=False)
+        lines.append((fmt.tex(lhs), fmt.tex(trail.result.xreplace(values).doit())))
+    return tuple(lines), len(places)
+
+
+def _command(trail: NetworkTrail) -> str:
+    output = trail.output
+    if output.activation == "user-defined" or output.loss == "user-defined":
+        return "derive pair ... --wrt z"
+    parts = ["derive pair", output.activation, output.loss]
+    if output.classes is not None:
+        parts.append(f"--H {output.classes}")
+    return " ".join(parts)
+
+
+def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str | None, detail: str = "standard") -> NetworkView:
+    if detail not in DETAILS:
+        raise ValueError(detail)
+    fmt = Formatter(notation)
+    lhs = fmt.tex(trail.start)
+    every = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
+    steps = at_detail(every, detail)
+    output = trail.output
+    matches = output.verdict is not None and output.verdict.matches
+    loss_definition = Eq(LOSS, trail.loss, evaluate=False)
+    definitions = (fmt.tex(loss_definition),) + tuple(fmt.tex(eq) for eq in trail.definitions)  # E, e_i, O_i, Z_i
+    entries, count = _entries(fmt, trail)
+    shown = {step.number for step in steps}
+    lemma_lhs = Derivative(LOSS, INPUT[FREE_INDEX], evaluate=False)
+    return NetworkView(
+        name=name,
+        activation=output.activation,
+        loss=output.loss,
+        targets=output.targets,
+        wrt=trail.wrt,
+        classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),
+        inputs=fmt.tex(INPUTS) if trail.inputs is None else str(trail.inputs),
+        concrete=trail.gradient is not None,
+        notation=notation,
+        definitions=definitions,
+        assumptions=tuple((a.name, fmt.tex(a.statement)) for a in output.assumptions),
+        variable=fmt.tex(trail.variable),
+        lhs=lhs,
+        start=lhs,
+        steps=steps,
+        result=fmt.tex(trail.result),
+        lemma=LemmaView(fmt.tex(lemma_lhs), fmt.tex(output.result), _command(trail)),
+        output_gradient=None if matches else fmt.tex(output.result),
+        summary=tuple(
+            SummaryLine(row.name, _summary_lhs(fmt, row.name), fmt.tex(row.value), fmt.tex(row.shape[0]),
+                        fmt.tex(row.shape[1]), row.name == trail.wrt)
+            for row in trail.summary
+        ),
+        entries=entries,
+        entry_count=count,
+        all_proved=all(step.certificate is not None and step.certificate.kind == "proof" for step in trail.steps),
+        sampled=trail.sample_certificate,
+        slug=slug,
+        detail=detail,
+        symbols=symbols(notation),
+        omitted=tuple(step.number for step in every if step.number not in shown),
+    )
