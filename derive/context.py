@@ -57,9 +57,11 @@ class Context:
     # already derived ((∂E/∂Z_k, its value, the assumptions it used)), which the layer lemma cites
     scalars: tuple[tuple[Symbol, Expr], ...] = ()
     known: tuple[tuple[Expr, Expr, tuple], ...] = ()
+    ranges: tuple[tuple[Symbol, Expr], ...] = ()  # free indices that do not run over the classes (m: 1..M)
 
     def with_inline(self, *bases: IndexedBase) -> "Context":
-        return Context(self.definitions, self.inline | frozenset(bases), self.assumptions, self.classes, self.scalars, self.known)
+        return Context(self.definitions, self.inline | frozenset(bases), self.assumptions, self.classes, self.scalars,
+                       self.known, self.ranges)
 
     def definition_of(self, base: IndexedBase) -> Definition | None:
         for definition in self.definitions:

@@ -29,6 +29,8 @@ def network_to_json(trail: NetworkTrail, notation: Notation = Notation()) -> dic
         "H": "H" if trail.classes is None else trail.classes,
         "D": "D" if trail.inputs is None else trail.inputs,
         "wrt": trail.wrt,
+        "hidden": trail.hidden,
+        "M": None if trail.hidden is None else ("M" if trail.units is None else trail.units),
         "variable": _expr(trail.variable, notation),
         "loss_definition": _expr(trail.loss, notation),
         "definitions": [_expr(eq, notation) for eq in trail.definitions],
@@ -36,7 +38,7 @@ def network_to_json(trail: NetworkTrail, notation: Notation = Notation()) -> dic
         "start": _expr(trail.start, notation),
         "steps": [_step(step, notation) for step in trail.steps],
         "result": _expr(trail.result, notation),
-        "sampled": [{"H": h, "D": d} for h, d in trail.sample_certificate],
+        "sampled": [{"H": h, "D": d} | ({} if m is None else {"M": m}) for h, d, m in trail.sample_certificate],
         "summary": [
             {"name": row.name, "latex": to_latex(row.value, notation), "srepr": srepr(row.value),
              "shape": [_size(row.shape[0]), _size(row.shape[1])]}

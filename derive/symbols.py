@@ -34,3 +34,13 @@ NETWORK_INPUT = IndexedBase("x")   # x_d, the network's inputs
 INPUTS = Symbol("D", integer=True, positive=True)       # the number of inputs when it is symbolic
 INPUT_INDEX = Symbol("d", integer=True, positive=True)  # runs over the inputs
 LOSS = Symbol("E")                 # the loss as one quantity, ∂E/∂W_kj: it stands for Σ_i e_i
+
+# an optional hidden layer (``--hidden ACT2 --units M``): a_m = Σ_d V_md x_d + c_m, h_m = g(a_m)
+HIDDEN_WEIGHT = IndexedBase("V")   # V_md (M × D)
+HIDDEN_BIAS = IndexedBase("c")     # c_m
+HIDDEN = IndexedBase("h")          # h_m = g(a_m), the hidden layer's outputs
+PREACTIVATION = IndexedBase("a")   # a_m, the hidden layer's inputs
+UNITS = Symbol("M", integer=True, positive=True)       # the number of hidden units when it is symbolic
+UNIT_INDEX = Symbol("m", integer=True, positive=True)  # runs over the hidden units
+# summation indices over the hidden units, in the order a derivation takes them (never a class index's name)
+UNIT_SUM_INDICES = tuple(Symbol(name, integer=True, positive=True) for name in ("n", "p", "q", "r", "s"))

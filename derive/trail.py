@@ -174,7 +174,10 @@ class NetworkTrail:
     ranges: tuple[tuple[Basic, Basic], ...]
     gradient: tuple | None = None
     summary: tuple[MatrixRow, ...] = ()
-    sample_certificate: tuple = ()  # set by the certifier: the (H, D) its second line sampled
+    sample_certificate: tuple = ()  # set by the certifier: the (H, D, M) its second line sampled
+    units: int | None = None  # a hidden layer's M (None: symbolic, or no hidden layer)
+    hidden: str | None = None  # the hidden layer's activation (None: no hidden layer)
+    shapes: tuple = ()  # each indexed quantity's base and the ranges of its indices
 
     @property
     def classes(self) -> int | None:

@@ -23,6 +23,7 @@ from sympy import Add, Derivative, KroneckerDelta, Mul, Piecewise, S, Sum, Symbo
 
 from derive.certify import CertificationError, certify
 from derive.certify.network import certify_network
+from derive.engine.hidden_layer import hidden_layer
 from derive.engine.network import derive_network
 from derive.context import Context
 from derive.engine.derivation import derive
@@ -69,10 +70,11 @@ def scalar_derivation(function, strategy: Strategy = DEFAULT) -> Trail:
     )
 
 
-def network_derivation(problem: Problem, wrt: str, strategy: Strategy = DEFAULT):
-    """``∂E/∂W_kj`` (or b, x) past the output layer, its rules wrapped as ``strategy`` wraps them; the
-    output layer's own derivation, which it cites, is the certified one."""
-    return derive_network(problem, wrt, 2, certified_output(problem), wrap=strategy.wrap)
+def network_derivation(problem: Problem, wrt: str, strategy: Strategy = DEFAULT, hidden: str | None = None):
+    """``∂E/∂W_kj`` (or b, x, and V through a hidden layer) past the output layer, its rules wrapped as
+    ``strategy`` wraps them; the output layer's own derivation, which it cites, is the certified one."""
+    layer = None if hidden is None else hidden_layer(hidden, None, 2)
+    return derive_network(problem, wrt, 2, certified_output(problem), wrap=strategy.wrap, hidden=layer)
 
 
 @lru_cache(maxsize=None)
@@ -93,7 +95,9 @@ def certify_any(trail) -> None:
 SUBJECTS = {problem.slug: (partial(derive, problem), None) for problem in PROBLEMS} | {
     SHIFTED_SOFTMAX.slug: (partial(derive, SHIFTED_SOFTMAX), {"recognise"}),
     "scalar e^(x^2) ln(x^2+x)": (partial(scalar_derivation, exp(x**2) * log(x**2 + x)), None),
-} | {f"network --wrt {wrt}": (partial(network_derivation, NETWORK_PROBLEM, wrt), None) for wrt in ("W", "b", "x")}
+} | {f"network --wrt {wrt}": (partial(network_derivation, NETWORK_PROBLEM, wrt), None) for wrt in ("W", "b", "x")} | {
+    "network --hidden tanh --wrt V": (partial(network_derivation, NETWORK_PROBLEM, "V", hidden="tanh"), None),
+}
 
 
 def mutation_targets(derivation, only) -> list[Rule]:

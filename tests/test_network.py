@@ -15,6 +15,7 @@ from derive.certify.network import certify_network
 from derive.cli.main import main
 from derive.cli.network import derive_network_certified
 from derive.engine.derivation import derive
+from derive.engine.hidden_layer import hidden_layer
 from derive.engine.network import derive_network
 from derive.problem import Problem
 from derive.srepr import load
@@ -58,9 +59,85 @@ def point(rng: random.Random) -> dict:
 
 
 @lru_cache(maxsize=None)
-def network(activation: str, loss: str, wrt: str, classes=H, inputs=D):
+def network(activation: str, loss: str, wrt: str, classes=H, inputs=D, hidden=None, units=None):
     problem = Problem(activation, loss, classes=classes)
-    return derive_network_certified(problem, wrt, inputs).trail
+    layer = None if hidden is None else hidden_layer(hidden, None, units)
+    return derive_network_certified(problem, wrt, inputs, hidden=layer).trail
+
+
+M = 2  # hidden units
+V, c = IndexedBase("V"), IndexedBase("c")
+HIDDEN_ACTIVATIONS = {"sigmoid": lambda v: 1 / (1 + exp(-v)), "tanh": tanh}
+
+
+def reference_hidden_loss(activation: str, loss: str, hidden: str):
+    """E written out at H = 3, D = 2, M = 2 through a hidden layer, in x, y, V, c, W, b."""
+    h = [HIDDEN_ACTIVATIONS[hidden](sum(V[m, d] * x[d] for d in range(1, D + 1)) + c[m]) for m in range(1, M + 1)]
+    z = [sum(W[k, m] * h[m - 1] for m in range(1, M + 1)) + b[k] for k in range(1, H + 1)]
+    return LOSSES[loss](ACTIVATIONS[activation](z), [y[m] for m in range(1, H + 1)])
+
+
+def hidden_point(rng: random.Random) -> dict:
+    values = {key: value for key, value in point(rng).items() if key.base != W}
+
+    def draw():
+        return Rational(rng.randint(-200, 200), 100)
+
+    values |= {W[k, m]: draw() for k in range(1, H + 1) for m in range(1, M + 1)}
+    return values | {V[m, d]: draw() for m in range(1, M + 1) for d in range(1, D + 1)} | {c[m]: draw() for m in range(1, M + 1)}
+
+
+def hidden_places(wrt: str):
+    table = {
+        "W": [(W[k, m], (k - 1, m - 1)) for k in range(1, H + 1) for m in range(1, M + 1)],
+        "b": [(b[k], (k - 1,)) for k in range(1, H + 1)],
+        "h": [(IndexedBase("h")[m], (m - 1,)) for m in range(1, M + 1)],
+        "V": [(V[m, d], (m - 1, d - 1)) for m in range(1, M + 1) for d in range(1, D + 1)],
+        "c": [(c[m], (m - 1,)) for m in range(1, M + 1)],
+        "x": [(x[d], (d - 1,)) for d in range(1, D + 1)],
+    }
+    return table[wrt]
+
+
+@pytest.mark.parametrize("activation, loss, hidden", [("softmax", "cross-entropy", "sigmoid"), ("sigmoid", "sum-of-squares", "tanh")])
+@pytest.mark.parametrize("wrt", ["W", "b", "V", "c", "x"])
+def test_hidden_layer_entries_equal_sympy_diff_of_a_network_built_here(activation, loss, hidden, wrt):
+    trail = network(activation, loss, wrt, H, D, hidden, M)
+    E = reference_hidden_loss(activation, loss, hidden)
+    rng = random.Random(11)
+    for _ in range(2):
+        values = hidden_point(rng)
+        for variable, where in hidden_places(wrt):
+            truth = diff(E, variable).xreplace(values).evalf(30)
+            got = entry(trail.gradient, where).xreplace(values).evalf(30)
+            assert abs(truth - got) <= 1e-20 * max(1, abs(truth)), (variable, truth, got)
+
+
+def test_hidden_outputs_gradient_equals_sympy_diff_by_h():
+    """∂E/∂h_m: E differentiated with h as the output layer's independent inputs, then h put in."""
+    trail = network("softmax", "cross-entropy", "h", H, D, "sigmoid", M)
+    hs = IndexedBase("h")
+    z = [sum(W[k, m] * hs[m] for m in range(1, M + 1)) + b[k] for k in range(1, H + 1)]
+    E = LOSSES["cross-entropy"](ACTIVATIONS["softmax"](z), [y[m] for m in range(1, H + 1)])
+    values = hidden_point(random.Random(3))
+    unit = {hs[m]: HIDDEN_ACTIVATIONS["sigmoid"](sum(V[m, d] * x[d] for d in range(1, D + 1)) + c[m]) for m in range(1, M + 1)}
+    for variable, where in hidden_places("h"):
+        truth = diff(E, variable).xreplace(unit).xreplace(values).evalf(30)
+        got = entry(trail.gradient, where).xreplace(values).evalf(30)
+        assert abs(truth - got) <= 1e-20 * max(1, abs(truth)), (variable, truth, got)
+
+
+def test_the_delta_rule_through_the_hidden_layer():
+    trail = network("softmax", "cross-entropy", "V", None, None, "tanh", None)
+    slugs = [step.rule.slug for step in trail.steps]
+    assert slugs.count("layer-chain") == 3 and "unit-lemma" in slugs and slugs[-1] == "delta-sum"
+    assert all(step.certificate.kind == "proof" for step in trail.steps)
+    a, h = IndexedBase("a"), IndexedBase("h")
+    m, d, i = Symbol("m", integer=True, positive=True), INPUT_INDEX, Symbol("i", integer=True, positive=True)
+    from sympy import Sum
+
+    delta = (1 - tanh(a[m]) ** 2) * Sum((OUTPUT[i] - TARGET[i]) * W[i, m], (i, 1, Symbol("H", integer=True, positive=True)))
+    assert simplify(trail.result - delta * x[d]) == 0
 
 
 def places(wrt: str):
@@ -181,10 +258,16 @@ def test_wrt_z_is_the_existing_derivation_byte_for_byte(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--wrt", "W", "--inputs", "0"], "--inputs must be between 1 and 1000"),
     (["--wrt", "W", "--inputs", "two"], "--inputs expects a whole number"),
-    (["--inputs", "3"], "--inputs needs --wrt W, b or x"),
+    (["--inputs", "3"], "--inputs, --hidden and --units need --wrt"),
     (["--wrt", "W", "--H", "300", "--inputs", "200"], "at most 40000"),
     (["--wrt", "b", "--reduction", "mean"], "not supported with --wrt b"),
-    (["--wrt", "V"], "invalid choice"),
+    (["--wrt", "V"], "needs a hidden layer"),
+    (["--wrt", "q"], "invalid choice"),
+    (["--wrt", "W", "--hidden", "softmax"], "must be elementwise"),
+    (["--wrt", "W", "--hidden", "tanh(z[i])"], "elementwise activation in z"),
+    (["--wrt", "W", "--units", "3"], "--units needs --hidden"),
+    (["--wrt", "W", "--hidden", "tanh", "--units", "0"], "--units must be between 1 and 1000"),
+    (["--hidden", "tanh"], "--inputs, --hidden and --units need --wrt"),
 ])
 def test_bad_network_input_is_one_line_and_exit_2(argv, message, capsys):
     code, out, err = run(["pair", "softmax", "cross-entropy", *argv, "--format", "md", "-o", "-"], capsys)

@@ -72,6 +72,7 @@ from derive.engine.rules.delta_sum import delta_sum
 from derive.engine.rules.layer_chain import layer_chain
 from derive.engine.rules.layer_derivative import layer_derivative
 from derive.engine.rules.layer_lemma import layer_lemma
+from derive.engine.rules.unit_lemma import unit_lemma
 from derive.engine.rules.exp import exp_rule
 from derive.engine.rules.expand_products import expand_products
 from derive.engine.rules.factor_gap import factor_gap
@@ -206,6 +207,9 @@ U_DEF = Definition(u, i, Sum(P[i, n] * q[n], (n, 1, NN)) + g[i])
 LAYER = Context((U_DEF,), classes=H, scalars=((LL, Sum(exp(u[i]), (i, 1, H))),),
                 known=((Derivative(LL, u[k], evaluate=False), exp(u[k]), ()),))
 SQUARED = Context((Definition(u, i, Sum(P[i, n] ** 2 * q[n], (n, 1, NN))),), classes=H)
+G = IndexedBase("G")  # an elementwise unit of our own over the layer: G_i = tanh(u_i), i = 1..N
+UNIT = Context((Definition(G, i, tanh(u[i]), size=NN),), classes=H)
+unit_rule = partial(unit_lemma, subderive=derive_lemma)
 
 
 def applies(id, rule, node, after, kind, ctx=PLAIN, annotations=(), check=True):
@@ -706,6 +710,8 @@ APPLIES = [
         "layer_derivative/input", layer_derivative, Derivative(u[i], q[j]), P[i, j],
         registry.LAYER_DERIVATIVE, LAYER, annotations=(ann(Mark.DEFINITION, u[i], U_DEF.body),), check=False,
     ),
+    applies("unit_lemma/tanh", unit_rule, Derivative(G[i], u[k]), (1 - tanh(u[i]) ** 2) * KroneckerDelta(i, k),
+            registry.UNIT_LEMMA, UNIT, check=False),
 ]
 
 @pytest.mark.parametrize("rule, node, ctx, after, kind, annotations, check", APPLIES)
@@ -884,6 +890,8 @@ REFUSES = [
     refuses("layer_lemma/another-variable", layer_lemma, Derivative(LL, P[k, j]), LAYER),
     refuses("layer_derivative/not-in-the-layer", layer_derivative, Derivative(u[i], c[k]), LAYER),
     refuses("layer_derivative/not-linear", layer_derivative, Derivative(u[i], P[k, j]), SQUARED),
+    refuses("unit_lemma/not-elementwise", unit_rule, Derivative(u[i], P[k, j]), LAYER),
+    refuses("unit_lemma/an-output-unit-without-a-size", unit_rule, Derivative(s[i], z[k]), SQUARES),
 ]
 
 @pytest.mark.parametrize("rule, node, ctx", REFUSES)

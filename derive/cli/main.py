@@ -29,7 +29,7 @@ from derive.cli.pipeline import (
     EXTENSIONS, FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
     write_documents,
 )
-from derive.cli.network import add_arguments as network_arguments
+from derive.cli.network import add_arguments as network_arguments, network_roles
 from derive.present.render import TemplateError
 from derive.engine.rules.registry import RULES
 from derive.problem import MAX_CLASSES, REDUCTIONS, TARGET_KINDS, ClaimError, NoVerdict, Problem, ProblemError
@@ -200,16 +200,18 @@ def _pair(args) -> Plan:
         raise UsageError("-o - writes one format to stdout; choose one with --format")
     problem = _problem(args)
     network = args.wrt != "z"
-    if args.inputs is not None and not network:
-        raise UsageError("--inputs needs --wrt W, b or x (the output layer's own derivation has no inputs x)")
-    notation = notation_for(args.notation, args.reduction, network, **dict(args.symbols))
+    if (args.inputs, args.hidden, args.units) != (None, None, None) and not network:
+        raise UsageError("--inputs, --hidden and --units need --wrt W, b, x (or h, V, c): the output layer's own "
+                         "derivation has no network below it")
+    notation = notation_for(args.notation, args.reduction, network_roles(network, args.hidden), **dict(args.symbols))
     if "pdf" in args.formats:
         pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
     if network:
-        from derive.cli.network import derive_network_certified, inputs_argument  # local: only --wrt W|b|x needs it
+        from derive.cli.network import derive_network_certified, hidden_argument, size_argument  # only --wrt W|b|x needs it
 
-        inputs = None if args.inputs is None else inputs_argument(args.inputs)
-        derivation = derive_network_certified(problem, args.wrt, inputs, notation, args.detail, args.templates)
+        hidden = hidden_argument(args)
+        derivation = derive_network_certified(problem, args.wrt, size_argument(args.inputs), notation, args.detail,
+                                              args.templates, hidden)
         slug = derivation.slug
     else:
         derivation = derive_certified(problem, notation, args.detail, args.templates)

@@ -7,6 +7,8 @@ rules under the phases below, as the output layer's do: nothing here knows what 
 
 from __future__ import annotations
 
+from functools import partial
+
 from sympy import Add, Derivative, Indexed, Sum
 
 from derive.context import Context, Definition
@@ -18,15 +20,20 @@ from derive.engine.rules.delta_sum import delta_sum
 from derive.engine.rules.layer_chain import layer_chain
 from derive.engine.rules.layer_derivative import layer_derivative
 from derive.engine.rules.layer_lemma import layer_lemma
-from derive.engine.strategy import Phase, run
+from derive.engine.rules.cases import cases
+from derive.engine.rules.unit_lemma import unit_lemma
+from derive.engine.hidden_layer import Hidden, hidden_definitions
+from derive.engine.strategy import DEFAULT, Phase, run
 from derive.problem import Problem, ProblemError, UnsupportedError
 from derive.sums import SumExcept
 from derive.symbols import (
-    BIAS, CLASSES, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS, NETWORK_INPUT, OUTPUT, SUM_INDEX, WEIGHT,
+    BIAS, CLASSES, ERROR, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS,
+    NETWORK_INPUT, OUTPUT, PREACTIVATION, SUM_INDEX, TARGET, UNIT_INDEX, UNIT_SUM_INDICES, UNITS, WEIGHT,
 )
 from derive.trail import NetworkTrail, Trail
 
 PARAMETERS = ("W", "b", "x")
+HIDDEN_PARAMETERS = ("W", "b", "h", "V", "c", "x")
 MAX_INPUTS = 1000
 MAX_ENTRIES = 40000  # H × D at most this many weights written out (--H and --inputs both concrete)
 
@@ -36,30 +43,51 @@ def _same(rule):
 
 
 def network_phases(wrap=_same) -> tuple[Phase, ...]:
-    """The chain rule through the layer first, then the lemma, the layer's own derivative, the sifting."""
+    """The chain rule through a layer first, then the lemma, the layer's own derivative, a hidden unit's
+    derivative (derived as a lemma, by the output layer's lemma strategy), the sifting."""
+    unit = partial(unit_lemma, subderive=DEFAULT.lemma, state_cases=wrap(cases))
     return (
         Phase("layer chain", (wrap(layer_chain),), node_major=True),
         Phase("lemma", (wrap(layer_lemma),), node_major=True),
         Phase("layer", (wrap(layer_derivative),), node_major=True),
+        Phase("unit", (wrap(unit),), node_major=True),
         Phase("sift", (wrap(delta_sum),), node_major=False),
     )
 
 
-def layer_definition(inputs) -> Definition:
-    """``Z_i = Σ_d W_id x_d + b_i``."""
-    body = Sum(WEIGHT[SUM_INDEX, INPUT_INDEX] * NETWORK_INPUT[INPUT_INDEX], (INPUT_INDEX, 1, inputs)) + BIAS[SUM_INDEX]
-    return Definition(INPUT, SUM_INDEX, body)
+def layer_definition(inputs, hidden_units=None) -> Definition:
+    """``Z_i = Σ_d W_id x_d + b_i``, or ``Σ_m W_im h_m + b_i`` after a hidden layer of ``hidden_units``."""
+    if hidden_units is None:
+        body = Sum(WEIGHT[SUM_INDEX, INPUT_INDEX] * NETWORK_INPUT[INPUT_INDEX], (INPUT_INDEX, 1, inputs))
+    else:
+        body = Sum(WEIGHT[SUM_INDEX, UNIT_INDEX] * HIDDEN[UNIT_INDEX], (UNIT_INDEX, 1, hidden_units))
+    return Definition(INPUT, SUM_INDEX, body + BIAS[SUM_INDEX])
 
 
-def variable_of(wrt: str) -> tuple[Indexed, tuple]:
-    """The entry differentiated by, and each of its indices with its range's symbol (H or D)."""
-    if wrt == "W":
-        return WEIGHT[FREE_INDEX, INNER_INDEX], ((FREE_INDEX, CLASSES), (INNER_INDEX, INPUTS))
-    if wrt == "b":
-        return BIAS[FREE_INDEX], ((FREE_INDEX, CLASSES),)
-    if wrt == "x":
-        return NETWORK_INPUT[INPUT_INDEX], ((INPUT_INDEX, INPUTS),)
-    raise ProblemError(f"unknown --wrt {wrt!r}; choose from z, {', '.join(PARAMETERS)}")
+def variable_of(wrt: str, hidden: bool) -> tuple[Indexed, tuple]:
+    """The entry differentiated by, and each of its indices with its range's symbol (H, D or M)."""
+    columns = UNITS if hidden else INPUTS
+    variables = {
+        "W": (WEIGHT[FREE_INDEX, INNER_INDEX], ((FREE_INDEX, CLASSES), (INNER_INDEX, columns))),
+        "b": (BIAS[FREE_INDEX], ((FREE_INDEX, CLASSES),)),
+        "x": (NETWORK_INPUT[INPUT_INDEX], ((INPUT_INDEX, INPUTS),)),
+        "h": (HIDDEN[UNIT_INDEX], ((UNIT_INDEX, UNITS),)),
+        "V": (HIDDEN_WEIGHT[UNIT_INDEX, INPUT_INDEX], ((UNIT_INDEX, UNITS), (INPUT_INDEX, INPUTS))),
+        "c": (HIDDEN_BIAS[UNIT_INDEX], ((UNIT_INDEX, UNITS),)),
+    }
+    allowed = HIDDEN_PARAMETERS if hidden else PARAMETERS
+    if wrt not in allowed:
+        raise ProblemError(f"--wrt {wrt} needs {'no' if hidden else 'a'} hidden layer; choose from z, {', '.join(allowed)}")
+    return variables[wrt]
+
+
+def shapes(classes, inputs, units) -> tuple:
+    """Each indexed quantity and the ranges of its indices."""
+    table = {OUTPUT: (classes,), TARGET: (classes,), ERROR: (classes,), INPUT: (classes,), BIAS: (classes,),
+             NETWORK_INPUT: (inputs,), WEIGHT: (classes, inputs if units is None else units)}
+    if units is not None:
+        table |= {HIDDEN: (units,), PREACTIVATION: (units,), HIDDEN_BIAS: (units,), HIDDEN_WEIGHT: (units, inputs)}
+    return tuple(table.items())
 
 
 def check_sizes(classes: int | None, inputs: int | None) -> None:
@@ -69,32 +97,39 @@ def check_sizes(classes: int | None, inputs: int | None) -> None:
         raise ProblemError(f"--H times --inputs must be at most {MAX_ENTRIES} (the weights written out), got {classes * inputs}")
 
 
-def derive_network(problem: Problem, wrt: str, inputs: int | None, output: Trail, wrap=_same) -> NetworkTrail:
-    """``∂E/∂p`` for ``p`` one of ``W``, ``b``, ``x``, citing ``output`` (the derivation of ``∂E/∂Z_k``)."""
+def derive_network(problem: Problem, wrt: str, inputs: int | None, output: Trail, wrap=_same,
+                   hidden: Hidden | None = None) -> NetworkTrail:
+    """``∂E/∂p`` for ``p`` one of ``W``, ``b``, ``x`` (and ``h``, ``V``, ``c`` after a ``hidden`` layer),
+    citing ``output`` (the derivation of ``∂E/∂Z_k``)."""
     check_sizes(problem.classes, inputs)
     setup = formulate(problem)
     classes = setup.context.classes
     size = INPUTS if inputs is None else inputs
-    layer = layer_definition(size)
+    units = None if hidden is None else (UNITS if hidden.units is None else hidden.units)
+    layers = (layer_definition(size, units),) + (() if hidden is None else hidden_definitions(hidden, size, units))
+    variable, ranges = variable_of(wrt, hidden is not None)
+    last = {CLASSES: classes, INPUTS: size, UNITS: units}
+    ranges = tuple((index, last[symbol]) for index, symbol in ranges)
     loss = setup.start.expr  # Σ_i e_i (or the mean over examples): what E stands for
     ctx = Context(
-        setup.context.definitions + (layer,), setup.context.inline, setup.context.assumptions, classes,
+        setup.context.definitions + layers, setup.context.inline, setup.context.assumptions, classes,
         scalars=((LOSS, loss),), known=((d(LOSS, INPUT[FREE_INDEX]), output.result, assumptions_used(output.steps)),),
+        ranges=tuple((index, end) for index, end in ranges if end != classes)
+        + (() if units is None else tuple((index, units) for index in UNIT_SUM_INDICES)),
     )
-    variable, ranges = variable_of(wrt)
     start = d(LOSS, variable)
     steps, result = run(start, ctx, network_phases(wrap))
     if result.atoms(Derivative):
         raise UnsupportedError(f"no rule can finish the derivative by {wrt}")
-    ranges = tuple((index, classes if last == CLASSES else size) for index, last in ranges)
-    definitions = output.definitions + (layer.equation(),)
+    definitions = output.definitions + tuple(layer.equation() for layer in layers)
     gradient = None
-    if problem.classes is not None and inputs is not None:
+    if problem.classes is not None and inputs is not None and (hidden is None or hidden.units is not None):
         gradient = gradient_entries(result, ctx, ranges)
     return NetworkTrail(
         output=output, wrt=wrt, inputs=inputs, variable=variable, loss=loss, start=start, steps=tuple(steps),
         result=result, definitions=definitions, ranges=ranges, gradient=gradient,
-        summary=matrix_summary(output, classes, size),
+        summary=matrix_summary(output, classes, size, units), units=None if hidden is None else hidden.units,
+        hidden=None if hidden is None else hidden.name, shapes=shapes(classes, size, units),
     )
 
 
@@ -110,20 +145,19 @@ def gradient_entries(result, ctx: Context, ranges) -> tuple:
     """Every entry of the gradient, in ``x``, ``y``, ``W`` and ``b`` alone: a tuple (a vector) or a
     tuple of rows (a matrix).  Each ``Z_m`` and ``O_m`` is written out once and shared by the entries."""
     written: dict = {}
-    output = ctx.definition_of(OUTPUT)
-    layer = ctx.definition_of(INPUT)
-    pinned = pinned_targets(ctx, int(ranges[0][1]) if ranges[0][0] == FREE_INDEX else int(ctx.classes))
+    opening = {definition.base: definition for definition in ctx.definitions if definition.base != ERROR}
+    pinned = pinned_targets(ctx, int(ctx.classes))
 
     def opened(node: Indexed):
         if node not in written:
-            definition = output if node.base == OUTPUT else layer
+            definition = opening[node.base]
             body = _doit(definition.body.xreplace({definition.index: node.indices[0]}))
-            written[node] = body.xreplace({n: opened(n) for n in body.atoms(Indexed) if n.base in (OUTPUT, INPUT)})
+            written[node] = body.xreplace({n: opened(n) for n in body.atoms(Indexed) if n.base in opening})
         return written[node]
 
     def entry(values: dict):
         value = _doit(result.xreplace(values)).xreplace(pinned)
-        return value.xreplace({n: opened(n) for n in value.atoms(Indexed) if n.base in (OUTPUT, INPUT)})
+        return value.xreplace({n: opened(n) for n in value.atoms(Indexed) if n.base in opening})
 
     (first, first_last), *rest = ranges
     if not rest:

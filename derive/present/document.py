@@ -21,7 +21,7 @@ from derive.present.figure import Figure, network_figure
 from derive.present.latex import to_latex
 from derive.present.notation import Notation
 from derive.symbols import (
-    BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
+    HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, PREACTIVATION, UNITS, BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
     TARGET, WEIGHT,
 )
 from derive.trail import Mark, Step, Trail
@@ -61,6 +61,7 @@ class StepView:
     facts: StepFacts | None = None  # what the step's maths shows: its sentence is chosen by these (derive.present.facts)
     constant_tex: str | None = None  # the number a derivative was taken of (facts.constant), as LaTeX
     tidying: bool = False  # algebra with no calculus idea of its own (the rule's record says): brief leaves it out
+    symbols: "Symbols | None" = None  # the names its prose uses, when they differ from the document's (a hidden unit's a_n)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class Symbols:
     network_input: str = "x"
     inputs: str = "D"
     input_index: str = "d"
+    hidden_weight: str = "V"
+    hidden_bias: str = "c"
+    hidden: str = "h"
+    preactivation: str = "a"
+    units: str = "M"
 
 
 @dataclass(frozen=True)
@@ -230,6 +236,8 @@ def symbols(notation: Notation) -> Symbols:
         "output": OUTPUT, "target": TARGET, "input": INPUT, "loss": Symbol(LOSS_NAME), "error": ERROR,
         "sum_index": SUM_INDEX, "free_index": FREE_INDEX, "inner_index": INNER_INDEX, "classes": CLASSES,
         "weight": WEIGHT, "bias": BIAS, "network_input": NETWORK_INPUT, "inputs": INPUTS, "input_index": INPUT_INDEX,
+        "hidden_weight": HIDDEN_WEIGHT, "hidden_bias": HIDDEN_BIAS, "hidden": HIDDEN, "preactivation": PREACTIVATION,
+        "units": UNITS,
     }
     return Symbols(**{f.name: to_latex(canonical[f.name], notation) for f in fields(Symbols)})
 

@@ -24,7 +24,7 @@ from derive.present.latex_order import indexed_family, is_plain, is_short, is_un
 from derive.present.notation import Notation
 from derive.sums import SumExcept
 from derive.symbols import (
-    BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
+    HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, PREACTIVATION, UNITS, BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
     TARGET, WEIGHT,
 )
 
@@ -34,10 +34,12 @@ LONG_SUM = 6  # a sum written out term by term with more terms than this is show
 _INDEXED_ROLES = MappingProxyType({
     OUTPUT.label.name: "output", TARGET.label.name: "target", INPUT.label.name: "input", ERROR.label.name: "error",
     WEIGHT.label.name: "weight", BIAS.label.name: "bias", NETWORK_INPUT.label.name: "network_input",
+    HIDDEN_WEIGHT.label.name: "hidden_weight", HIDDEN_BIAS.label.name: "hidden_bias", HIDDEN.label.name: "hidden",
+    PREACTIVATION.label.name: "preactivation",
 })
 _SYMBOL_ROLES = MappingProxyType({
     SUM_INDEX.name: "sum_index", FREE_INDEX.name: "free_index", INNER_INDEX.name: "inner_index",
-    CLASSES.name: "classes", LOSS_NAME: "loss", INPUTS.name: "inputs", INPUT_INDEX.name: "input_index",
+    CLASSES.name: "classes", LOSS_NAME: "loss", INPUTS.name: "inputs", INPUT_INDEX.name: "input_index", UNITS.name: "units",
 })
 # SymPy function name -> standard macro (all known to amsmath and KaTeX)
 _FUNCTION_MACROS = MappingProxyType({

@@ -7,17 +7,19 @@ shapes, and at concrete sizes the gradient's entries in index form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sympy import Derivative, Eq
+from sympy import Derivative, Eq, KroneckerDelta, Mul, Sum
 
 from derive.present.document import DETAILS, Formatter, StepView, Symbols, at_detail, symbols
 from derive.present.figure import Figure
 from derive.present.notation import Notation
-from derive.symbols import BIAS, CLASSES, ERROR, FREE_INDEX, INPUT, INPUTS, LOSS, NETWORK_INPUT, WEIGHT
-from derive.trail import NetworkTrail
+from derive.symbols import (
+    BIAS, CLASSES, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INPUT, INPUTS, LOSS, NETWORK_INPUT, UNITS, WEIGHT,
+)
+from derive.trail import NetworkTrail, Step
 
-BASES = {"W": WEIGHT, "b": BIAS, "x": NETWORK_INPUT}
+BASES = {"W": WEIGHT, "b": BIAS, "x": NETWORK_INPUT, "h": HIDDEN, "V": HIDDEN_WEIGHT, "c": HIDDEN_BIAS}
 SHOWN_ENTRIES = 4  # at concrete sizes: the first three entries of the gradient and the last
 
 
@@ -47,9 +49,11 @@ class NetworkView:
     wrt: str
     classes: str
     inputs: str
+    hidden: str | None  # the hidden layer's activation (None: no hidden layer)
+    units: str  # M, or the number of hidden units
     concrete: bool
     notation: Notation
-    definitions: tuple[str, ...]  # the loss, the activation, the layer
+    definitions: tuple[str, ...]  # E, e_i, O_i, Z_i, and with a hidden layer h_m, a_m
     assumptions: tuple[tuple[str, str], ...]
     variable: str
     lhs: str
@@ -103,12 +107,50 @@ def _command(trail: NetworkTrail) -> str:
     return " ".join(parts)
 
 
+def _variable_symbols(fmt: Formatter, base_symbols: Symbols, variable, last) -> Symbols:
+    """The document's symbols, with the variable a step works on (``a_n``, its index running to ``last``) in
+    place of ``Z_k``, so the rule templates' sentences name it."""
+    return replace(base_symbols, input=fmt.tex(variable.base), free_index=fmt.tex(variable.indices[0]), classes=fmt.tex(last))
+
+
+def _sifted(step: Step):
+    """The index a sifting step keeps (``k`` in ``Σ_i f_i δ_ik``) and the sum's last value, or None."""
+    node = step.before if step.focus is None else step.focus[0]
+    if not isinstance(node, Sum):
+        return None
+    index, _, last = node.limits[0]
+    for factor in Mul.make_args(node.function):
+        if isinstance(factor, KroneckerDelta) and index in factor.args:
+            partner = factor.args[1] if factor.args[0] == index else factor.args[0]
+            return partner, last
+    return None
+
+
+def _with_symbols(view: StepView, step: Step, fmt: Formatter, base: Symbols, units, unit=None) -> StepView:
+    """``view`` with the names its prose needs: a sifting step's kept index and range; inside a hidden unit's
+    lemma, the unit's input ``a_n`` in place of ``Z_k``."""
+    symbols = None
+    if unit is not None:
+        symbols = _variable_symbols(fmt, base, unit[0], unit[1])
+    if step.rule.slug == "delta-sum" and (sifted := _sifted(step)) is not None:
+        symbols = replace(symbols or base, free_index=fmt.tex(sifted[0]), classes=fmt.tex(sifted[1]))
+    inner = unit
+    if step.rule.slug == "unit-lemma":
+        derivative = step.before if step.focus is None else step.focus[0]
+        inner = (derivative.variables[0], units)
+    substeps = tuple(_with_symbols(sub_view, sub, fmt, base, units, inner) for sub_view, sub in zip(view.substeps, step.substeps))
+    return replace(view, symbols=symbols, substeps=substeps)
+
+
 def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str | None, detail: str = "standard") -> NetworkView:
     if detail not in DETAILS:
         raise ValueError(detail)
     fmt = Formatter(notation)
     lhs = fmt.tex(trail.start)
-    every = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
+    base_symbols = symbols(notation)
+    units = UNITS if trail.units is None else trail.units
+    every = tuple(_with_symbols(fmt.step(step, str(n), lhs), step, fmt, base_symbols, units)
+                  for n, step in enumerate(trail.steps, start=1))
     steps = at_detail(every, detail)
     output = trail.output
     matches = output.verdict is not None and output.verdict.matches
@@ -125,6 +167,8 @@ def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str |
         wrt=trail.wrt,
         classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),
         inputs=fmt.tex(INPUTS) if trail.inputs is None else str(trail.inputs),
+        hidden=trail.hidden,
+        units=fmt.tex(UNITS) if trail.units is None else str(trail.units),
         concrete=trail.gradient is not None,
         notation=notation,
         definitions=definitions,
@@ -147,6 +191,6 @@ def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str |
         sampled=trail.sample_certificate,
         slug=slug,
         detail=detail,
-        symbols=symbols(notation),
+        symbols=base_symbols,
         omitted=tuple(step.number for step in every if step.number not in shown),
     )

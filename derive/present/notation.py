@@ -35,6 +35,11 @@ class Notation:
     network_input: str = "x"
     inputs: str = "D"
     input_index: str = "d"
+    hidden_weight: str = "V"
+    hidden_bias: str = "c"
+    hidden: str = "h"
+    preactivation: str = "a"
+    units: str = "M"
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -52,6 +57,7 @@ class Notation:
 
 
 NETWORK_ROLES = ("weight", "bias", "network_input", "inputs", "input_index")  # shown only in network documents
+HIDDEN_ROLES = ("hidden_weight", "hidden_bias", "hidden", "preactivation", "units")  # and these with a hidden layer  # shown only in network documents
 
 PRESETS: dict[str, Notation] = {
     "seed000": Notation(),

@@ -71,7 +71,8 @@ def explain(context, step) -> str:
     """The prose that says why ``step``'s rule applies (``rules/<rule-id>.j2``)."""
     template = context.environment.get_template(f"rules/{step.rule}.j2")
     doc = context["doc"]
-    return template.render(s=step, n=doc.symbols, doc=doc, fmt=context.get("fmt"), format=context.get("format")).strip()
+    symbols = step.symbols or doc.symbols  # a step about another variable than Z_k (past the output layer) says which
+    return template.render(s=step, n=symbols, doc=doc, fmt=context.get("fmt"), format=context.get("format")).strip()
 
 
 def environment(user_templates: Path | None = None) -> Environment:

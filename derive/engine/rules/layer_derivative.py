@@ -45,7 +45,7 @@ def layer_derivative(node, ctx):
     if not is_derivative(node):
         return None
     unit, p = parts(node)
-    if not isinstance(unit, Indexed) or not isinstance(p, Indexed) or ctx.is_intermediate(p):
+    if not isinstance(unit, Indexed) or not isinstance(p, Indexed):
         return None
     definition = ctx.definition_of(unit.base)
     if definition is None or not definition.body.has(p.base):

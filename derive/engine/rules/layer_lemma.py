@@ -11,9 +11,9 @@ from sympy import Indexed
 
 from derive.context import Definition
 from derive.engine.rules.base import is_derivative, local, parts
-from derive.symbols import FREE_INDEX, INNER_INDEX, INPUT_INDEX
+from derive.symbols import FREE_INDEX, INNER_INDEX, INPUT_INDEX, UNIT_INDEX
 
-RESERVED = frozenset({FREE_INDEX, INNER_INDEX, INPUT_INDEX})
+RESERVED = frozenset({FREE_INDEX, INNER_INDEX, INPUT_INDEX, UNIT_INDEX})
 from derive.trail import Rule
 
 

@@ -39,6 +39,7 @@ from derive.engine.rules.self import SELF
 from derive.engine.rules.sinh import SINH
 from derive.engine.rules.sum import SUM
 from derive.engine.rules.tanh import TANH
+from derive.engine.rules.unit_lemma import UNIT_LEMMA
 from derive.engine.rules.vanish import VANISH
 from derive.trail import Rule
 
@@ -46,6 +47,7 @@ RULES: tuple[Rule, ...] = (
     DEFINITION, SUM, CONSTANT_FACTOR, INDEPENDENT, SELF, INDEX, CHAIN, LOG, EXP, TANH, SINH, COSH, POWER,
     QUOTIENT, PRODUCT, DELTA_SUM, FOLD, CASES, LEMMA, INDEX_SPLIT, CANCEL, FACTOR_OUT, ASSUMPTION, EXPAND,
     COLLECT, VANISH, COMMON_FACTOR, FACTOR_GAP, REJOIN, RECOGNISE, LAYER_CHAIN, LAYER_LEMMA, LAYER_DERIVATIVE,
+    UNIT_LEMMA,
 )
 
 
