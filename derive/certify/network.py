@@ -27,6 +27,7 @@ from sympy import (
 )
 
 from derive.certify.core import CertificationError
+from derive.certify.dual import DualEvaluator, Unsupported
 from derive.certify.numbers import PRECISION, _agree
 from derive.certify.points import World
 from derive.certify.proof import attempt
@@ -68,6 +69,7 @@ class NetworkCertifier:
         self.memo: dict = {}
         self.evaluators: dict = {}
         self.written: dict = {}  # (expression, sizes, indices) -> written out, before the numbers go in
+        self.current = None  # (the point's values, its forward-mode evaluator)
 
     # -- numbers -------------------------------------------------------------------------
     @staticmethod
@@ -116,14 +118,28 @@ class NetworkCertifier:
         return loss.xreplace(renames)
 
     def value(self, expr: Basic, sizes: tuple, indices: dict, values: dict) -> Basic:
-        """``expr`` at a point: written out (sums, definitions, derivatives by ``sympy.diff``) once per size and
-        index pattern, then evaluated at ``values``."""
+        """``expr`` at a point: by forward-mode differentiation (``derive.certify.dual``), or where that does not
+        reach, by the plain method (written out once per size and index pattern, then the numbers put in)."""
+        instance = expr.xreplace({LOSS: self.loss(expr)}).xreplace(self.named(sizes))
+        try:
+            return Float(str(self.dual(sizes, values).value(instance.xreplace(indices))), PRECISION)
+        except Unsupported:
+            pass
         key = (expr, sizes, tuple(indices.items()))
         if key not in self.written:
             evaluator, world = self.evaluator(sizes), World(sizes[0], indices, {})
-            instance = expr.xreplace({LOSS: self.loss(expr)}).xreplace(self.named(sizes)).xreplace(indices)
-            self.written[key] = evaluator.substitute(evaluator.concretize(instance, world), world)
+            self.written[key] = evaluator.substitute(evaluator.concretize(instance.xreplace(indices), world), world)
         return self.written[key].xreplace(values).evalf(PRECISION)
+
+    def dual(self, sizes: tuple, values: dict) -> DualEvaluator:
+        """The forward-mode evaluator of this point (one is kept: the point being compared)."""
+        if self.current is None or self.current[0] is not values:
+            named = self.named(sizes)
+            named.pop(CLASSES)
+            definitions = {eq.lhs.base: (eq.lhs.indices[0], eq.rhs.xreplace(named).xreplace({CLASSES: sizes[0]}))
+                           for eq in self.trail.definitions}
+            self.current = (values, DualEvaluator(definitions, values))
+        return self.current[1]
 
     def patterns(self, symbols: list, sizes: tuple, ranges: dict) -> list[dict]:
         named = self.named(sizes)
