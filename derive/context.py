@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sympy import Basic, Eq, Expr, Indexed, IndexedBase, Symbol
 
+from derive.expressions import bound_indices, fresh_index
+
 
 @dataclass(frozen=True, slots=True)
 class Definition:
@@ -103,24 +105,3 @@ class Context:
 def bases_in(expr: Basic) -> frozenset[IndexedBase]:
     """Every IndexedBase used in ``expr``, bound or free."""
     return frozenset(node.base for node in expr.atoms(Indexed))
-
-
-def bound_indices(expr: Basic) -> list[Symbol]:
-    """Summation indices bound anywhere inside ``expr``."""
-    from derive.sums import SumExcept
-    from sympy import Sum
-
-    found = [limit[0] for node in expr.atoms(Sum) for limit in node.limits]
-    found += [node.index for node in expr.atoms(SumExcept)]
-    return sorted(set(found), key=str)
-
-
-INDEX_NAMES = ("j", "l", "m", "n", "p", "q", "r", "s")
-
-
-def fresh_index(taken: set) -> Symbol:
-    names = {getattr(symbol, "name", None) for symbol in taken}
-    for name in INDEX_NAMES + tuple(f"j{n}" for n in range(2, 100)):
-        if name not in names:
-            return Symbol(name, integer=True, positive=True)
-    raise ValueError("no fresh index name left")

@@ -29,6 +29,14 @@ class TimeLimit(BaseException):
     """
 
 
+class OutOfTime(BaseException):
+    """A piece of work ran past its ``budget`` (a parsed expression, a symbolic proof).
+
+    A ``BaseException`` for the same reason as ``TimeLimit``: no ``except Exception``
+    inside SymPy may swallow it.
+    """
+
+
 def _usable() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sympy import Basic, UnevaluatedExpr
 
+from derive.expressions import unwrapped
+
 
 def hold(expr: Basic) -> Basic:
     return expr if expr.is_Atom else UnevaluatedExpr(expr)
@@ -18,9 +20,7 @@ def hold(expr: Basic) -> Basic:
 
 def release(expr: Basic) -> Basic:
     """``expr`` with every hold opened, so SymPy's ordinary evaluation applies."""
-    if not expr.has(UnevaluatedExpr):
-        return expr
-    return expr.replace(lambda node: isinstance(node, UnevaluatedExpr), lambda node: node.args[0])
+    return unwrapped(expr)
 
 
 def held_parts(expr: Basic) -> list[Basic]:

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from sympy import Abs, Basic, Expr, Rational, S, Sum, Symbol, cosh, exp, log, sinh, sqrt, tanh
 from sympy.core.power import Pow
 
-from derive.deadline import budget
+from derive.deadline import OutOfTime, budget
 from derive.symbols import CLASSES, ELEMENTWISE_INPUT, EXAMPLES, FREE_INDEX, INNER_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET  # EXAMPLES: N in a claim
 from derive.parse_text import MAX_DEPTH, MAX_LENGTH, MAX_NODES, one_line as _one_line, syntax_tree as _syntax_tree
 from derive.syntax import ParseError
@@ -129,16 +129,12 @@ def parse_expression(text: str, *, role: str) -> Expr:
         return _within_budget(lambda: builder.build(body))
     except ParseError:
         raise
-    except _OutOfTime:
+    except OutOfTime:
         raise ParseError(f"expression too complex: SymPy could not build it within {MAX_SECONDS} s") from None
     except (RecursionError, MemoryError):
         raise ParseError("expression nested too deeply") from None
     except Exception as error:  # noqa: BLE001 - a SymPy corner case must still be one line, not a traceback
         raise ParseError(f"cannot build this expression: {_one_line(str(error)) or type(error).__name__}") from None
-
-
-class _OutOfTime(BaseException):
-    """Raised by the SIGALRM handler; a BaseException so no ``except Exception`` in SymPy swallows it."""
 
 
 def _within_budget(build):
@@ -153,7 +149,7 @@ def _within_budget(build):
     Interrupting SymPy is safe: its caches store only finished results, and an
     assumption query stores a fact only once a handler has returned it.
     """
-    with budget(MAX_SECONDS, _OutOfTime):
+    with budget(MAX_SECONDS, OutOfTime):
         return build()
 
 

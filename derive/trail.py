@@ -25,8 +25,9 @@ class Rule:
     ``function`` is the rule itself, ``(expr, ctx) -> Step | None`` (``None`` for a rule no strategy
     tries).  The flags say what a reader of the trail needs to know without asking which rule it is:
     ``tidying`` rules are algebra with no calculus idea of their own (a brief document leaves them
-    out), and a ``placeholder_substeps`` rule's substeps work on a placeholder, so they join up only
-    among themselves (the chain rule's elementary substep).
+    out), a ``placeholder_substeps`` rule's substeps work on a placeholder, so they join up only
+    among themselves (the chain rule's elementary substep), and a ``states_result`` rule's substeps
+    derive a result that stands on its own (a lemma): a brief document states it in place of them.
     """
 
     slug: str
@@ -35,6 +36,7 @@ class Rule:
     function: Callable | None = field(default=None, compare=False, repr=False)
     tidying: bool = False
     placeholder_substeps: bool = False
+    states_result: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ class Step:
     certified: bool = False
     certificate: Certificate | None = None
 
-    def certify(self, substeps: tuple["Step", ...], certificate: Certificate | None = None) -> "Step":
+    def with_certificate(self, substeps: tuple["Step", ...], certificate: Certificate | None = None) -> "Step":
         return replace(self, substeps=substeps, certified=True, certificate=certificate)
 
 

@@ -16,9 +16,9 @@ import random
 import pytest
 from sympy import Eq, Float, Integer, Rational, Sum, Symbol, UnevaluatedExpr, exp, log, pi, sqrt, tanh
 
-from derive.certify import CertificationError, Certifier, Evaluator, World, _random_values, certify
+from derive.certify import CertificationError, Certifier, Evaluator, World, random_values, certify
 from derive.certify.arithmetic import FLOAT_DIGITS, FLOAT_TOLERANCE, FLOATS, MPF, floats_agree
-from derive.certify.numbers import _sympy_number
+from derive.certify.numbers import sympy_number
 from derive.engine.derivation import derive
 from derive.problem import Problem
 from derive.symbols import CLASSES as H
@@ -41,7 +41,7 @@ def certifier(definitions=(SOFTMAX,)) -> Certifier:
 
 
 def world(classes=3, indices=None, seed=1) -> World:
-    return World(classes, indices or {}, _random_values(classes, None, [w], random.Random(seed)))
+    return World(classes, indices or {}, random_values(classes, None, [w], random.Random(seed)))
 
 
 # -- the two arithmetics, on a table of expressions -------------------------------------------
@@ -67,7 +67,7 @@ def test_floats_and_193_bits_compute_the_same_value(expr):
     exact = Evaluator((SOFTMAX,), arithmetic=MPF).number(expr, point)
     assert isinstance(fast, float)
     assert isinstance(exact, tuple)
-    assert floats_agree(fast, float(_sympy_number(exact)))
+    assert floats_agree(fast, float(sympy_number(exact)))
 
 
 @pytest.mark.parametrize(
@@ -144,3 +144,36 @@ def test_a_flipped_sign_is_refused_at_any_h(classes):
     n = len(trail.steps) - 1
     with pytest.raises(CertificationError):
         certify(tamper(trail, n, -trail.steps[n].after))
+
+
+# -- a double sum, no fallback, a bounded exponent ------------------------------------------------
+
+def test_a_double_sum_is_two_loops_and_agrees_with_the_reference_method():
+    """``Σ_i Σ_j f`` is one SymPy Sum with two limits (the claims of ``derive check`` write it so):
+    the fast path loops over both, and the reference method writes both out."""
+    double = Sum(z[i] * z[j] ** 2 + o[j], (j, 1, i), (i, 1, H))
+    assert len(double.limits) == 2
+    point = world(classes=4, indices={k: 2})
+    evaluator = Evaluator((SOFTMAX,))
+    fast = evaluator.value(double, point)
+    assert evaluator.fallbacks == 0
+    reference = evaluator.reference.value(double, World(4, {k: 2}, dict(point.values.items())))
+    nested = sum(evaluator.value(z[a] * z[b] ** 2 + o[b], point) for a in range(1, 5) for b in range(1, a + 1))
+    assert abs(fast - reference) < Float(10) ** -40 and abs(fast - nested) < Float(10) ** -40
+
+
+@pytest.mark.parametrize(
+    "expr, why",
+    [(log(w - 1), "a logarithm of a negative number"), (sqrt(w - 1), "a square root of a negative number"),
+     (exp(exp(exp(exp(8 + w)))), "an exponent too large to compute")],
+)
+def test_without_the_reference_method_what_is_not_a_finite_real_number_has_no_value(expr, why):
+    evaluator = Evaluator((SOFTMAX,), fallback=False)
+    assert evaluator.number(expr, world()) is None, why
+    assert evaluator.real(expr, world()) is None, why
+    assert evaluator.fallbacks == 0
+
+
+def test_real_gives_an_mpmath_number_at_the_working_precision():
+    value = Evaluator((SOFTMAX,), fallback=False).real(Rational(1, 3) + 0 * w, world())
+    assert abs(value * 3 - 1) < Float(10) ** -55

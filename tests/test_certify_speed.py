@@ -19,16 +19,16 @@ from sympy import Derivative, Eq, Indexed, Piecewise, Pow, Sum, Symbol, Unevalua
 
 import derive.certify.derivatives as derivatives_module
 from derive.certify.arithmetic import FLOATS
-from derive.certify.numbers import _sympy_number
+from derive.certify.numbers import sympy_number
 from derive.certify import (
     CertificationError,
     Certifier,
     Evaluator,
     ReferenceEvaluator,
     World,
-    _agree_numbers,
-    _mpf_of,
-    _random_values,
+    agree_numbers,
+    mpf_of,
+    random_values,
     certify,
 )
 from derive.engine.derivation import derive
@@ -80,7 +80,7 @@ def fresh_world(world: World) -> World:
 def reference_number(definitions, expr, world):
     value = ReferenceEvaluator(definitions).value(expr, World(world.classes, world.indices, dict(world.values.items())))
     if value.is_number and value.is_extended_real:
-        return _mpf_of(value)
+        return mpf_of(value)
     return value if value.is_number else None
 
 
@@ -97,13 +97,13 @@ def assert_same_values(trail: Trail, calls: list) -> None:
         if arithmetic is FLOATS:
             assert value == uncached_floats.number(expr, fresh_world(world)), f"cached != uncached floats for {expr}"
             if value is not None:  # the same value, but for float rounding (the terms are of size ~1)
-                exact_value = float(_sympy_number(truth))
+                exact_value = float(sympy_number(truth))
                 assert abs(value - exact_value) <= 1e-9 * max(1.0, abs(exact_value)), f"float {value} != {truth} for {expr}"
         else:
-            assert _agree_numbers(value, truth), f"cached {value} != uncached {truth} for {expr} at H={world.classes}"
+            assert agree_numbers(value, truth), f"cached {value} != uncached {truth} for {expr} at H={world.classes}"
         if world.classes <= REFERENCE_UP_TO:
             reference = reference_number(trail.definitions, expr, world)
-            assert _agree_numbers(truth, reference), f"fast {truth} != reference {reference} for {expr} at H={world.classes}"
+            assert agree_numbers(truth, reference), f"fast {truth} != reference {reference} for {expr} at H={world.classes}"
 
 
 SLOW = pytest.mark.slow  # the full cross-check of the evaluators runs in CI's slow tier (`pytest -m slow`)
@@ -208,20 +208,20 @@ def test_chain_rule_through_intermediates_matches_the_reference(expr):
     for classes in (1, 2, 3, 11):
         for _ in range(3):
             indices = {symbol: rng.randint(1, classes) for symbol in free}
-            world = World(classes, indices, _random_values(classes, None, [], rng))
+            world = World(classes, indices, random_values(classes, None, [], rng))
             fast = Evaluator((SOFTMAX,)).number(expr, world)
             if classes <= REFERENCE_UP_TO:
-                assert _agree_numbers(fast, reference_number((SOFTMAX,), expr, world))
-            assert _agree_numbers(fast, Evaluator((SOFTMAX,), cache=False).number(expr, fresh_world(world)))
+                assert agree_numbers(fast, reference_number((SOFTMAX,), expr, world))
+            assert agree_numbers(fast, Evaluator((SOFTMAX,), cache=False).number(expr, fresh_world(world)))
 
 
 def test_forwards_and_backwards_give_the_same_derivative(monkeypatch):
     expr = Derivative(Sum(log(o[i]) * y[i], (i, 1, H)) * o[k], z[k])
-    world = World(12, {k: 5}, _random_values(12, None, [], random.Random(3)))
+    world = World(12, {k: 5}, random_values(12, None, [], random.Random(3)))
     backwards = Evaluator((SOFTMAX,)).number(expr, world)
     monkeypatch.setattr(derivatives_module, "_FORWARD", 10**6)
     forwards = Evaluator((SOFTMAX,)).number(expr, fresh_world(world))
-    assert _agree_numbers(backwards, forwards)
+    assert agree_numbers(backwards, forwards)
 
 
 def test_a_derivative_is_taken_once_per_shape_and_renamed_back():
@@ -236,8 +236,8 @@ def test_a_derivative_is_taken_once_per_shape_and_renamed_back():
             (o[m] ** w * y[m], o[m]),
             (o[m] ** w * y[m], w),
         ]:
-            assert (evaluator._diff(expr, atom) - diff(expr, atom)).expand() == 0
-    assert len(evaluator._canonical) == 5
+            assert (evaluator.differentiator.derivative(expr, atom) - diff(expr, atom)).expand() == 0
+    assert len(evaluator.memory.canonical) == 5
 
 
 def test_the_gradient_shares_one_written_out_denominator():

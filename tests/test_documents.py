@@ -75,6 +75,7 @@ def test_json_round_trips_losslessly(path):
     assert trail_to_json(trail) == data
 
 
+@pytest.mark.slow  # test_formats and test_determinism cover other hash seeds in the default tier
 def test_output_does_not_depend_on_hash_seed(tmp_path):
     texts = []
     for seed in ("0", "12345"):

@@ -49,7 +49,7 @@ CLAIMS = {  # a phrase a sentence may state: does it hold of the step's (before,
 def step_facts_of(before, after):
     from types import SimpleNamespace
 
-    return step_facts(SimpleNamespace(before=before, after=after, focus=None))
+    return step_facts(SimpleNamespace(before=before, after=after, focus=None, annotations=()))
 
 
 @pytest.fixture(scope="module")

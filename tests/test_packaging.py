@@ -1,8 +1,8 @@
 """The built wheel works on its own: installed in a fresh venv, run away from
 the checkout, with no PYTHONPATH.
 
-Slow (builds a wheel and a venv, about 10-30 s) but runs by default: this is
-what catches a template or data file missing from the wheel.
+Slow (builds a wheel and a venv, about 10-30 s), so it is in the slow tier, which
+CI runs too: this is what catches a template or data file missing from the wheel.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BUILD_TIMEOUT_S = 600
 RUN_TIMEOUT_S = 600
+
+pytestmark = pytest.mark.slow
 
 
 def _clean_env() -> dict[str, str]:

@@ -32,6 +32,7 @@ from derive.certify import certify
 from derive.engine.derivation import derive
 from derive.parse import parse_expression
 from derive.problem import Problem
+from tooling import slow_after
 from derive.srepr import load
 from derive.parse import ELEMENTWISE_INPUT
 from derive.symbols import CLASSES, FREE_INDEX, INPUT, OUTPUT, TARGET
@@ -196,7 +197,7 @@ def example(activation_text, loss_text, blocks=None, kind=None, classes=2):
 
 @pytest.mark.parametrize(
     "activation, loss",
-    [
+    slow_after(3, [
         ("z", "sum((o[i]-y[i])**2, i)"),  # minimal: the result is 2(O_k − y_k)
         ("2*z+1", "sum((o[i]-y[i])**2/2, i)"),
         ("z/3", "sum((o[i]-y[i])**2/2, i)"),
@@ -205,7 +206,7 @@ def example(activation_text, loss_text, blocks=None, kind=None, classes=2):
         ("tanh(z/3)", "sum((o[i]-y[i])**2/2, i)"),
         ("tanh(exp(z))", "sum((o[i]-y[i])**2/2, i)"),  # c = atanh(O_k), not a number
         ("1/(1+exp(-(1/(1+exp(-z)))))", "-sum(y[i]*log(o[i]) + (1-y[i])*log(1-o[i]), i)"),
-    ],
+    ]),
 )
 def test_numeric_multiples_of_the_gap_reach_a_fixpoint(activation, loss):
     example(activation, loss)

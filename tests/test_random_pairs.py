@@ -54,6 +54,7 @@ def check(pair):
         agrees(data, activation, loss, count=3)
 
 
+@pytest.mark.slow  # with the 150-example variant below; each example is a full derivation
 @settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(pairs())
 def test_random_pairs_derive_or_are_refused(pair):

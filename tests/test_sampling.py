@@ -8,9 +8,9 @@ import random
 import pytest
 from sympy import Abs, KroneckerDelta, Sum, Symbol
 
-from derive.certify import CertificationError, World, _random_values, certify
+from derive.certify import CertificationError, World, random_values, certify
 from derive.certify.points import (
-    EXTRA_CLASSES, INPUT_SCALES, TARGET_RANGES, _index_assignments, constant_indices, sample_sizes,
+    EXTRA_CLASSES, INPUT_SCALES, TARGET_RANGES, index_assignments, constant_indices, sample_sizes,
 )
 from derive.engine.derivation import derive
 from derive.problem import Problem
@@ -80,14 +80,14 @@ def test_a_lemma_substep_wrong_only_at_i_equal_k_equal_4_is_refused():
 
 def test_every_pattern_is_listed_at_h_5_with_two_indices():
     a, b = Symbol("a", integer=True), Symbol("b", integer=True)
-    patterns = _index_assignments([a, b], 5, random.Random(1))
+    patterns = index_assignments([a, b], 5, random.Random(1))
     assert {(p[a], p[b]) for p in patterns} == {(x, y) for x in range(1, 6) for y in range(1, 6)}
 
 
 def test_a_constant_index_gets_every_pattern_of_its_own():
     a, b = Symbol("a", integer=True), Symbol("b", integer=True)
     assert constant_indices(KroneckerDelta(a, 7) + O[9] * Y[a]) == (7, 9)
-    patterns = _index_assignments([a, b], 9, random.Random(1), (7,))
+    patterns = index_assignments([a, b], 9, random.Random(1), (7,))
     assert {p[a] == 7 and p[b] == 7 for p in patterns} == {True, False}
     assert any(p[a] == 7 and p[b] != 7 for p in patterns) and any(p[a] != 7 and p[b] == 7 for p in patterns)
 
@@ -103,17 +103,17 @@ def test_symbolic_h_is_sampled_beyond_the_small_set_and_at_every_constant_index(
 def test_inputs_come_on_every_scale_with_both_signs():
     rng = random.Random(2)
     for scale, (low, high) in enumerate(INPUT_SCALES):
-        values = [_random_values(12, None, [], rng, scale)[Z[m]] for m in range(1, 13)]
+        values = [random_values(12, None, [], rng, scale)[Z[m]] for m in range(1, 13)]
         assert all(low <= abs(v) <= high for v in values)
         assert min(values) < 0 < max(values)
-    big = [abs(_random_values(3, None, [], rng, 2)[Z[1]]) for _ in range(20)]
+    big = [abs(random_values(3, None, [], rng, 2)[Z[1]]) for _ in range(20)]
     assert min(big) >= 5
 
 
 @pytest.mark.parametrize("kind, negative", [("any", True), ("one-hot", False), ("distribution", False), (None, False)])
 def test_targets_are_drawn_as_declared(kind, negative):
     rng = random.Random(3)
-    values = [_random_values(12, None, [], rng, 0, kind)[Y[m]] for m in range(1, 13) for _ in range(3)]
+    values = [random_values(12, None, [], rng, 0, kind)[Y[m]] for m in range(1, 13) for _ in range(3)]
     assert bool(min(values) < 0) is negative
     assert bool(max(values) > 1) is negative
     if kind == "any":
@@ -121,7 +121,7 @@ def test_targets_are_drawn_as_declared(kind, negative):
 
 
 def test_every_other_leaf_has_its_own_value_in_floats_and_in_193_bits():
-    values = _random_values(3, None, [], random.Random(4))
+    values = random_values(3, None, [], random.Random(4))
     losses = [values[OTHER_LOSS[n]] for n in range(1, 6)]
     assert len(set(losses)) == 5
     assert [values.float_leaf(OTHER_LOSS, n) for n in range(1, 6)] == [float(v) for v in losses]

@@ -34,6 +34,15 @@ KATEX_TIMEOUT_S = 120
 # --------------------------------------------------------------------------
 
 
+def slow_after(count: int, cases: list) -> list:
+    """The first ``count`` cases run in the default tier; the rest are marked ``slow`` (CI runs them too)."""
+
+    def param(case):
+        return pytest.param(*(case if isinstance(case, tuple) else (case,)), marks=pytest.mark.slow)
+
+    return [*cases[:count], *(param(case) for case in cases[count:])]
+
+
 def in_ci() -> bool:
     """True when running under CI (``CI`` set to anything but empty/0/false/no)."""
     value = os.environ.get("CI", "").strip().lower()

@@ -50,8 +50,8 @@ is what it always was, at the same H, index patterns and random points:
 from derive.certify.core import CHECK_CLASSES, POINTS, REFERENCE_CLASSES, CertificationError, Certifier, certify
 from derive.certify.evaluator import Evaluator
 from derive.certify.arithmetic import FLOAT_DIGITS
-from derive.certify.numbers import AGREEMENT, PRECISION, TOLERANCE, _agree_numbers, _mpf_of
-from derive.certify.points import MAX_INDEX_PATTERNS, World, _random_values
+from derive.certify.numbers import AGREEMENT, PRECISION, TOLERANCE, agree_numbers, mpf_of
+from derive.certify.points import MAX_INDEX_PATTERNS, World, random_values
 from derive.certify.reference import ReferenceEvaluator
 
 __all__ = [
@@ -68,9 +68,8 @@ __all__ = [
     "Evaluator",
     "ReferenceEvaluator",
     "World",
+    "agree_numbers",
     "certify",
-    # private, imported by tests/test_certify_speed.py
-    "_agree_numbers",
-    "_mpf_of",
-    "_random_values",
+    "mpf_of",
+    "random_values",
 ]

@@ -13,9 +13,8 @@ from __future__ import annotations
 from sympy import (Basic, Derivative, Eq, Indexed, KroneckerDelta, Mul, Ne, Pow, Sum, UnevaluatedExpr, expand,
                    preorder_traversal)
 
-from derive.holding import release
-
 from derive.certify.proof import canonical_sums, prove
+from derive.expressions import unwrapped
 from derive.sums import SumExcept
 
 from derive.symbols import INPUT
@@ -86,13 +85,13 @@ def _case_value(target: Basic, case, before: Basic) -> bool:
     """Whether ``target`` is one of the held values of ``before`` read in ``case``: with ``i = k`` the
     index replaced (``δ_kk = 1``), with ``i ≠ k`` the delta set to 0.  Swapped labels fail."""
     a, b = case.args
-    wanted = expand(release(target))
+    wanted = expand(unwrapped(target))
     for part in before.atoms(UnevaluatedExpr):
         if isinstance(case, Eq):
             value = part.xreplace({a: b})
         else:
             value = part.xreplace({KroneckerDelta(a, b): 0, KroneckerDelta(b, a): 0})
-        if expand(release(value) - wanted) == 0:
+        if expand(unwrapped(value) - wanted) == 0:
             return True
     return False
 

@@ -26,6 +26,7 @@ from mpmath.libmp import (
     fone,
     from_int,
     fzero,
+    mpf_abs,
     mpf_add,
     mpf_cmp,
     mpf_div,
@@ -40,13 +41,15 @@ from mpmath.libmp import (
 )
 from sympy import Abs, Basic, Float, Integer
 
-from derive.certify.numbers import _MP, _MPMATH, _RN, _UNSUPPORTED, _WP, PRECISION, _finite, _mpf_of, _number, _square
+from derive.certify.numbers import MP_CONTEXT, MPMATH_FUNCTIONS, ROUNDING, UNSUPPORTED, WORKING_BITS, PRECISION, mpf_finite, mpf_of, mpf_number, mpf_square
 
 FLOAT_DIGITS = 12  # two float values agree when they match to this many significant digits
 FLOAT_TOLERANCE = 10.0**-FLOAT_DIGITS
+MAX_EXPONENT_ARGUMENT = 10**5  # exp, sinh and cosh of anything larger are not evaluated (OverflowError)
+_EXPONENT_LIMIT = from_int(MAX_EXPONENT_ARGUMENT)
 
 # the same functions as mpmath's, from the math module (which names them alike)
-_MATH = {kind: abs if kind is Abs else getattr(math, kind.__name__) for kind in _MPMATH}
+_MATH = {kind: abs if kind is Abs else getattr(math, kind.__name__) for kind in MPMATH_FUNCTIONS}
 
 
 @dataclass(frozen=True)
@@ -158,25 +161,41 @@ FLOATS = Arithmetic(
 def _mpf_total(values) -> tuple:
     result = fzero
     for value in values:
-        result = mpf_add(result, value, _WP, _RN)
+        result = mpf_add(result, value, WORKING_BITS, ROUNDING)
     return result
 
 
 def _mpf_product(values) -> tuple:
     result = fone
     for value in values:
-        result = mpf_mul(result, value, _WP, _RN)
+        result = mpf_mul(result, value, WORKING_BITS, ROUNDING)
     return result
 
 
 def _mpf_log(value: tuple) -> tuple:
-    return mpf_log(value, _WP, _RN)  # raises ComplexResult below 0; log 0 is -inf, not finite
+    return mpf_log(value, WORKING_BITS, ROUNDING)  # raises ComplexResult below 0; log 0 is -inf, not finite
+
+
+def _mpf_exp(value: tuple) -> tuple:
+    _exponent_bounded(value)
+    return mpf_exp(value, WORKING_BITS, ROUNDING)
+
+
+def _exponent_bounded(value: tuple) -> None:
+    """Refuse (``OverflowError``) an exponent beyond ``MAX_EXPONENT_ARGUMENT``: its result has over 43,000
+    digits, and the next exponential of it would not end.  (|x| < 2**16 needs no comparison.)"""
+    if value[2] + value[3] > 16 and mpf_cmp(mpf_abs(value), _EXPONENT_LIMIT) > 0:
+        raise OverflowError("an exponent too large to evaluate")
 
 
 def _mpf_function(function):
+    bounded = function in (MP_CONTEXT.sinh, MP_CONTEXT.cosh)
+
     def checked(*args):
-        result = function(*(_MP.make_mpf(arg) for arg in args))
-        if not isinstance(result, _MP.mpf):
+        if bounded:
+            _exponent_bounded(args[0])
+        result = function(*(MP_CONTEXT.make_mpf(arg) for arg in args))
+        if not isinstance(result, MP_CONTEXT.mpf):
             raise ComplexResult(function.__name__)
         return result._mpf_
 
@@ -184,8 +203,8 @@ def _mpf_function(function):
 
 
 def _mpf_from_sympy(value) -> tuple:
-    number = _mpf_of(value)
-    if number is _UNSUPPORTED:
+    number = mpf_of(value)
+    if number is UNSUPPORTED:
         raise TypeError(f"not a real number: {value}")
     return number
 
@@ -196,25 +215,25 @@ MPF = Arithmetic(
     zero=fzero,
     one=fone,
     nan=fnan,
-    add=lambda a, b: mpf_add(a, b, _WP, _RN),
-    mul=lambda a, b: mpf_mul(a, b, _WP, _RN),
-    div=lambda a, b: mpf_div(a, b, _WP, _RN),
-    exp=lambda a: mpf_exp(a, _WP, _RN),
+    add=lambda a, b: mpf_add(a, b, WORKING_BITS, ROUNDING),
+    mul=lambda a, b: mpf_mul(a, b, WORKING_BITS, ROUNDING),
+    div=lambda a, b: mpf_div(a, b, WORKING_BITS, ROUNDING),
+    exp=_mpf_exp,
     log=_mpf_log,
-    pow=lambda a, b: mpf_pow(a, b, _WP, _RN),
-    pow_int=lambda a, n: mpf_pow_int(a, n, _WP, _RN),
-    sqrt=lambda a: mpf_sqrt(a, _WP, _RN),
-    square=_square,
+    pow=lambda a, b: mpf_pow(a, b, WORKING_BITS, ROUNDING),
+    pow_int=lambda a, n: mpf_pow_int(a, n, WORKING_BITS, ROUNDING),
+    sqrt=lambda a: mpf_sqrt(a, WORKING_BITS, ROUNDING),
+    square=mpf_square,
     total=_mpf_total,
     product=_mpf_product,
     from_int=from_int,
-    number=_number,
-    constant=lambda node: node._as_mpf_val(_WP),
-    finite=_finite,
+    number=mpf_number,
+    constant=lambda node: node._as_mpf_val(WORKING_BITS),
+    finite=mpf_finite,
     compare=mpf_cmp,
     equal=mpf_eq,
-    functions={kind: _mpf_function(function) for kind, function in _MPMATH.items()},
-    to_sympy=lambda value: Float._new(mpf_pos(value, _WP, _RN), _WP),
+    functions={kind: _mpf_function(function) for kind, function in MPMATH_FUNCTIONS.items()},
+    to_sympy=lambda value: Float._new(mpf_pos(value, WORKING_BITS, ROUNDING), WORKING_BITS),
     from_sympy=_mpf_from_sympy,
 )
 
@@ -226,4 +245,4 @@ def floats_agree(a, b) -> bool:
     return abs(a - b) <= FLOAT_TOLERANCE * max(abs(a), abs(b))
 
 
-__all__ = ["FLOATS", "FLOAT_DIGITS", "FLOAT_TOLERANCE", "MPF", "Arithmetic", "floats_agree"]
+__all__ = ["FLOATS", "FLOAT_DIGITS", "FLOAT_TOLERANCE", "MAX_EXPONENT_ARGUMENT", "MPF", "Arithmetic", "floats_agree"]

@@ -27,56 +27,58 @@ from sympy.core.numbers import NumberSymbol
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
-from derive.certify.fast_path import _free_indices, _State, _Unsupported
+from derive.certify.arithmetic import Arithmetic
+from derive.certify.fast_path import PointState, Unsupported, free_indices, index_value
+from derive.certify.memory import SymbolicMemory
 from derive.certify.points import leaf_token
-from derive.certify.numbers import _UNSUPPORTED, PRECISION
+from derive.certify.numbers import UNSUPPORTED, PRECISION
 from derive.sums import SumExcept
 from derive.symbols import CLASSES
 
 _DEFAULT = Float("0.37", PRECISION)  # the value of a leaf the point gives none (as before)
-_BIG = 16  # sums and products with more arguments than this are remembered per point
+MANY_ARGUMENTS = 16  # sums and products with more arguments than this are remembered per point
 _COMPARE = {"==": lambda c: c == 0, "!=": lambda c: c != 0, "<": lambda c: c < 0,
             "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0}
 
 
-class _Compiling:
-    """The part of ``Evaluator`` that computes values (see ``derive.certify.evaluator``)."""
+class Compiler:
+    """Computes values in one ``Arithmetic``: each expression is compiled once into a closure ``f(env, st)``,
+    where ``env`` holds H and the values of the indices and ``st`` what is known at the current point.
 
-    # -- numbers -----------------------------------------------------------------------------
-    # Each expression is compiled once into a closure ``f(env, st)``: ``env`` holds H and
-    # the values of the indices, ``st`` what is known at the current point.
+    ``definitions`` maps a defined quantity's base to (its index, its body).  What is symbolic
+    (written-out sums, which indices a node depends on) lives in ``memory``, shared; the closures
+    are this compiler's own.  A derivative is compiled by asking ``plan_derivative`` (the
+    ``Differentiator``'s ``plan``, attached by the ``Evaluator``) for its plan.
+    """
 
-    def _ev(self, node: Basic, env: dict, st: _State) -> tuple:
-        return self._fn(node)(env, st)
+    def __init__(self, definitions: dict, arithmetic: Arithmetic, memory: SymbolicMemory):
+        self.definitions = definitions
+        self.arithmetic = arithmetic
+        self.memory = memory
+        self.plan_derivative = None  # (function, variable, kept base, env, H) -> point -> value
+        self.compiled: dict = {}  # id(node) -> (node, its closure)
+        self.slots: dict = {}  # defined quantity (o, e) -> a number standing for it in per-point keys
 
-    def _fn(self, node: Basic):
-        entry = self._compiled.get(id(node))
+    def clear(self) -> None:
+        """Drop every closure (they refer back to this compiler) and the link to the differentiator."""
+        self.compiled.clear()
+        self.slots.clear()
+        self.plan_derivative = None
+
+    def evaluate(self, node: Basic, env: dict, st: PointState) -> tuple:
+        """``node``'s value at H and index values ``env`` and the point ``st``."""
+        return self.function(node)(env, st)
+
+    def function(self, node: Basic):
+        """``node`` compiled: ``(env, st) -> value``, compiled once per node."""
+        entry = self.compiled.get(id(node))
         if entry is None or entry[0] is not node:
-            entry = self._compiled[id(node)] = (node, self._compile(node))
+            entry = self.compiled[id(node)] = (node, self._compile(node))
         return entry[1]
-
-    def _key(self, node: Basic, env: dict):
-        """What ``node``'s value is a function of: its content and the values of the indices it depends on."""
-        same, names = self._key_parts(node)
-        return (same, tuple([env.get(name) for name in names])) if names else same
-
-    def _key_parts(self, node: Basic) -> tuple:
-        """A number standing for ``node``'s content, and the indices ``node`` depends on.
-
-        Equal expressions are looked up by content once, then by identity: two copies
-        of a 1000-term sum are compared term by term once, not at every lookup.  The
-        number is the ``id`` of the first equal expression seen, which ``_interned``
-        keeps alive for as long as the evaluator, so it stands for that content alone.
-        """
-        seen = self._seen.get(id(node))
-        if seen is None or seen[0] is not node:
-            same = self._interned.setdefault(node, node)
-            seen = self._seen[id(node)] = (node, id(same), tuple(sorted(_free_indices(same, self._free), key=str)))
-        return seen[1], seen[2]
 
     def _memoized(self, node: Basic, compute):
         """``compute``, remembered at each point under ``node``'s key."""
-        same, names = self._key_parts(node)
+        same, names = self.memory.content_key(node)
         if not names:
 
             def remembered(env, st):
@@ -104,7 +106,7 @@ class _Compiling:
             value = self.arithmetic.constant(node)
             return lambda env, st: value
         if isinstance(node, UnevaluatedExpr):
-            return self._fn(node.args[0])
+            return self.function(node.args[0])
         compile_as = _COMPILERS.get(type(node))
         if compile_as is None:
             compile_as = next((_COMPILERS[c] for c in type(node).__mro__ if c in _COMPILERS), None)
@@ -116,7 +118,7 @@ class _Compiling:
             return lambda env, st: self._piecewise(node, env, st)
         function = next((self.arithmetic.functions[c] for c in type(node).__mro__ if c in self.arithmetic.functions), None)
         if function is not None:  # tanh, erf ...: the arithmetic's own implementation
-            args = [self._fn(arg) for arg in node.args]
+            args = [self.function(arg) for arg in node.args]
             return self._elementary(node, lambda env, st: function(*[arg(env, st) for arg in args]))
         return self._memoized(node, lambda env, st: self._other(node, env, st))
 
@@ -128,7 +130,7 @@ class _Compiling:
 
     def _fold(self, node, combine, reduce):
         """A sum or product of the compiled arguments (two arguments without a loop)."""
-        parts = [self._fn(arg) for arg in node.args]
+        parts = [self.function(arg) for arg in node.args]
         if len(parts) == 2:
             first, second = parts
             return lambda env, st: combine(first(env, st), second(env, st))
@@ -136,11 +138,11 @@ class _Compiling:
         def fold(env, st):
             return reduce([part(env, st) for part in parts])
 
-        return self._memoized(node, fold) if len(parts) > _BIG else fold
+        return self._memoized(node, fold) if len(parts) > MANY_ARGUMENTS else fold
 
     def _compile_pow(self, node: Pow):
         base, power = node.args
-        of, numbers = self._fn(base), self.arithmetic
+        of, numbers = self.function(base), self.arithmetic
         if power.is_Integer:
             n = int(power)
             if n == -1:
@@ -154,15 +156,15 @@ class _Compiling:
         if power is S.Half:
             sqrt = numbers.sqrt
             return lambda env, st: sqrt(of(env, st))
-        to, pow_ = self._fn(power), numbers.pow
+        to, pow_ = self.function(power), numbers.pow
         return lambda env, st: pow_(of(env, st), to(env, st))
 
     def _compile_exp(self, node: exp):
-        of, exp_ = self._fn(node.args[0]), self.arithmetic.exp
+        of, exp_ = self.function(node.args[0]), self.arithmetic.exp
         return self._elementary(node, lambda env, st: exp_(of(env, st)))
 
     def _compile_log(self, node: log):
-        of, log_ = self._fn(node.args[0]), self.arithmetic.log
+        of, log_ = self.function(node.args[0]), self.arithmetic.log
         return self._elementary(node, lambda env, st: log_(of(env, st)))
 
     def _elementary(self, node: Basic, compute):
@@ -171,9 +173,9 @@ class _Compiling:
         return compute if self.arithmetic.cheap else self._memoized(node, compute)
 
     def _compile_symbol(self, node: Symbol):
-        total = self._sigma.get(node)
+        total = self.memory.sigma.get(node)
         if total is not None:  # a written-out sum, named
-            of, key = self._fn(total), id(node)  # (kept alive by _sigma)
+            of, key = self.function(total), id(node)  # (kept alive by memory.sigma)
 
             def named(env, st):
                 value = st.memo.get(key)
@@ -192,8 +194,8 @@ class _Compiling:
             value = st.symbol(node)
             if value is None:
                 return default
-            if value is _UNSUPPORTED:
-                raise _Unsupported(str(node))
+            if value is UNSUPPORTED:
+                raise Unsupported(str(node))
             return value
 
         return symbol
@@ -202,7 +204,7 @@ class _Compiling:
         base = node.args[0]
         where = self._index_getter(node.args[1]) if len(node.args) == 2 else self._indices_getter(node.args[1:])
         if base in self.definitions:
-            defined, slot = self._defined, self._slots.setdefault(base, len(self._slots))
+            defined, slot = self._defined, self.slots.setdefault(base, len(self.slots))
             return lambda env, st: defined(slot, base, where(env), st)
 
         default, token = self.arithmetic.number(_DEFAULT), leaf_token(base)
@@ -211,15 +213,17 @@ class _Compiling:
             value = st.leaf(token, where(env))
             if value is None:
                 return default
-            if value is _UNSUPPORTED:
-                raise _Unsupported(str(node))
+            if value is UNSUPPORTED:
+                raise Unsupported(str(node))
             return value
 
         return leaf
 
     def _compile_sum(self, node):
+        if isinstance(node, Sum) and len(node.limits) > 1:
+            return self._compile_sums(node)
         function, (index, lower, upper) = node.args[0], node.args[1]
-        body = self._fn(function)
+        body = self.function(function)
         low, high = self._index_getter(lower), self._index_getter(upper)
         skip = self._index_getter(node.args[2]) if isinstance(node, SumExcept) else (lambda env: None)
         reduce = self.arithmetic.total
@@ -236,18 +240,38 @@ class _Compiling:
 
         return self._memoized(node, total)
 
+    def _compile_sums(self, node: Sum):
+        """``Σ_i Σ_j f``, one Sum with its limits innermost first: nested loops, the outermost outside."""
+        body = self.function(node.function)
+        loops = [(index, self._index_getter(lower), self._index_getter(upper)) for index, lower, upper in node.limits]
+        reduce = self.arithmetic.total
+
+        def terms(inner, st, level):
+            index, low, high = loops[level]
+            for value in range(low(inner), high(inner) + 1):
+                inner[index] = value
+                if level:
+                    yield from terms(inner, st, level - 1)
+                else:
+                    yield body(inner, st)
+
+        def total(env, st):
+            return reduce(terms(dict(env), st, len(loops) - 1))
+
+        return self._memoized(node, total)
+
     def _compile_derivative(self, node: Derivative):
         """``∂f/∂x``: for each H and index values, a plan (the partials compiled); at each point, its value."""
         function, ((variable, _),) = node.args[0], node.variable_count
         keep = variable.base if isinstance(variable, Indexed) and variable.base in self.definitions else None
-        names = sorted(_free_indices(node, self._free), key=str)
+        names = sorted(free_indices(node, self.memory.free), key=str)
         plans: dict = {}
 
         def derivative(env, st):
             key = (st.classes, *[env.get(name) for name in names])
             plan = plans.get(key)
             if plan is None:
-                plan = plans[key] = self._plan(function, variable, keep, env, st.classes)
+                plan = plans[key] = self.plan_derivative(function, variable, keep, env, st.classes)
             return plan(st)
 
         # a plan remembers its own rates at each point; in floats looking the value up costs more
@@ -263,40 +287,27 @@ class _Compiling:
             def symbol(env):
                 value = env.get(index)
                 if value is None:
-                    raise _Unsupported(f"unassigned index {index}")
+                    raise Unsupported(f"unassigned index {index}")
                 return value
 
             return symbol
-        return lambda env: self._int(index, env)
+        return lambda env: index_value(index, env)
 
     def _indices_getter(self, indices):
         getters = [self._index_getter(index) for index in indices]
         return lambda env: tuple(get(env) for get in getters)
 
-    def _int(self, expr: Basic, env: dict) -> int:
-        if expr.is_Integer:
-            return int(expr)
-        if isinstance(expr, Symbol):
-            value = env.get(expr)
-            if value is None:
-                raise _Unsupported(f"unassigned index {expr}")
-            return value
-        try:
-            return int(expr.xreplace({symbol: Integer(value) for symbol, value in env.items()}))
-        except (TypeError, ValueError):
-            raise _Unsupported(f"index {expr}") from None
-
-    def _defined(self, slot: int, base, index, st: _State):
+    def _defined(self, slot: int, base, index, st: PointState):
         """``o_m`` from its definition, once per point (``slot`` numbers the defined quantity ``base``)."""
         key = (slot, index)
         value = st.defined.get(key)
         if value is None:
             if key in st.busy or isinstance(index, tuple):
-                raise _Unsupported(f"definition of {base}")
+                raise Unsupported(f"definition of {base}")
             st.busy.add(key)
             symbol, body = self.definitions[base]
             try:
-                value = st.defined[key] = self._ev(body, {CLASSES: st.classes, symbol: index}, st)
+                value = st.defined[key] = self.evaluate(body, {CLASSES: st.classes, symbol: index}, st)
             finally:
                 st.busy.discard(key)
         return value
@@ -306,29 +317,29 @@ class _Compiling:
         numbers = self.arithmetic
         try:
             if node.args:
-                node = node.func(*[numbers.to_sympy(self._ev(arg, env, st)) for arg in node.args])
+                node = node.func(*[numbers.to_sympy(self.evaluate(arg, env, st)) for arg in node.args])
             number = node.evalf(PRECISION + 10)
         except (TypeError, ValueError, AttributeError, NotImplementedError) as error:
-            raise _Unsupported(str(error)) from None
+            raise Unsupported(str(error)) from None
         if number.is_number:
             if number.is_extended_real is False:
                 raise ComplexResult(str(node))
             if isinstance(number, Float) or number.is_Rational:
                 return numbers.from_sympy(number)
             return numbers.nan  # an infinity or nan: not a number
-        raise _Unsupported(str(node))
+        raise Unsupported(str(node))
 
     def _delta(self, node, env, st):
         if len(node.args) != 2:
-            raise _Unsupported(str(node))
-        left, right = (self._ev(arg, env, st) for arg in node.args)
+            raise Unsupported(str(node))
+        left, right = (self.evaluate(arg, env, st) for arg in node.args)
         return self.arithmetic.one if self.arithmetic.equal(left, right) else self.arithmetic.zero
 
     def _piecewise(self, node, env, st):
         for pair in node.args:
             expr, condition = pair.args
             if self._truth(condition, env, st):
-                return self._ev(expr, env, st)
+                return self.evaluate(expr, env, st)
         return self.arithmetic.nan
 
     def _truth(self, condition, env, st) -> bool:
@@ -337,9 +348,9 @@ class _Compiling:
         if isinstance(condition, BooleanFalse):
             return False
         if isinstance(condition, Relational) and condition.rel_op in _COMPARE:
-            left, right = (self._ev(side, env, st) for side in condition.args)
+            left, right = (self.evaluate(side, env, st) for side in condition.args)
             if not (self.arithmetic.finite(left) and self.arithmetic.finite(right)):
-                raise _Unsupported(str(condition))
+                raise Unsupported(str(condition))
             return _COMPARE[condition.rel_op](self.arithmetic.compare(left, right))
         if isinstance(condition, And):
             return all(self._truth(arg, env, st) for arg in condition.args)
@@ -347,13 +358,13 @@ class _Compiling:
             return any(self._truth(arg, env, st) for arg in condition.args)
         if isinstance(condition, Not):
             return not self._truth(condition.args[0], env, st)
-        raise _Unsupported(str(condition))
+        raise Unsupported(str(condition))
 
 
 _COMPILERS = {
-    Add: _Compiling._compile_add, Mul: _Compiling._compile_mul, Pow: _Compiling._compile_pow,
-    exp: _Compiling._compile_exp, log: _Compiling._compile_log, Symbol: _Compiling._compile_symbol,
-    Indexed: _Compiling._compile_indexed, Sum: _Compiling._compile_sum, SumExcept: _Compiling._compile_sum,
-    Derivative: _Compiling._compile_derivative,
+    Add: Compiler._compile_add, Mul: Compiler._compile_mul, Pow: Compiler._compile_pow,
+    exp: Compiler._compile_exp, log: Compiler._compile_log, Symbol: Compiler._compile_symbol,
+    Indexed: Compiler._compile_indexed, Sum: Compiler._compile_sum, SumExcept: Compiler._compile_sum,
+    Derivative: Compiler._compile_derivative,
 }
 

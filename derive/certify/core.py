@@ -11,25 +11,25 @@ from derive.certify.arithmetic import FLOATS, floats_agree
 from derive.certify.annotations import annotation_errors
 from derive.certify.assumptions import assumption_errors
 from derive.certify.evaluator import Evaluator
-from derive.certify.numbers import _agree, _agree_numbers, _finite, _sympy_number
+from derive.certify.numbers import agree_values, agree_numbers, mpf_finite, sympy_number
 from derive.certify.points import (
     CONSTANT_PATTERNS,
     INPUT_SCALES,
     World,
-    _index_assignments,
-    _index_symbols,
-    _index_symbols_of,
-    _placeholders,
-    _placeholders_of,
-    _random_values,
-    _symbols_in,
-    _unclash,
+    index_assignments,
+    index_symbols,
+    index_symbols_of,
+    placeholder_symbols,
+    placeholder_symbols_of,
+    random_values,
+    symbols_in,
+    unclash,
     constant_indices,
     sample_sizes,
 )
 from derive.certify.proof import attempt
 from derive.certify.reference import ReferenceEvaluator
-from derive.holding import release
+from derive.expressions import unwrapped
 from derive.symbols import FREE_INDEX
 from derive.trail import Certificate, Step, Trail, assumed_total
 
@@ -59,15 +59,15 @@ class Certifier:
         self.sizes = tuple(h for h in sizes if h >= trail.min_classes)
 
     def equal(self, before: Basic, after: Basic, total: Basic | None) -> tuple[bool, str]:
-        symbols = _index_symbols(before, after)
-        before, after = _unclash(before, symbols), _unclash(after, symbols)
-        placeholders = _placeholders(before, after)
+        symbols = index_symbols(before, after)
+        before, after = unclash(before, symbols), unclash(after, symbols)
+        placeholders = placeholder_symbols(before, after)
         constants = constant_indices(before, after)
         symbolic = self.trail.classes is None
         patterns = constants if symbolic or len(constants) <= CONSTANT_PATTERNS else ()
         drawn = 0
         for classes in sample_sizes(self.sizes, symbolic, self.trail.min_classes, constants, self.rng):
-            assignments = _index_assignments(symbols, classes, self.rng, patterns)
+            assignments = index_assignments(symbols, classes, self.rng, patterns)
             for n in range(max(len(assignments), MIN_POINTS)):  # a point per pattern, each scale at every H
                 indices = assignments[n % len(assignments)]
                 ok, detail = self.agree_drawn(before, after, classes, indices, total, placeholders, drawn)
@@ -82,10 +82,10 @@ class Certifier:
         """``agree`` at a point drawn on the ``scale``-th input scale.  A point on a larger scale where a
         side has no finite value even at 193 bits (tanh(e^8) rounds to 1, so atanh of it is infinite) is
         not a counterexample: it is drawn again on the smallest scale, where the sides must agree."""
-        values = _random_values(classes, total, placeholders, self.rng, scale, self.trail.targets)
+        values = random_values(classes, total, placeholders, self.rng, scale, self.trail.targets)
         ok, detail = self.agree(left, right, World(classes, indices, values))
         if not ok and scale % len(INPUT_SCALES) and detail.startswith(UNEVALUABLE):
-            values = _random_values(classes, total, placeholders, self.rng, 0, self.trail.targets)
+            values = random_values(classes, total, placeholders, self.rng, 0, self.trail.targets)
             ok, detail = self.agree(left, right, World(classes, indices, values))
         return ok, detail
 
@@ -103,7 +103,7 @@ class Certifier:
         self.rechecked += 1
         number = self.evaluator.number
         exact_left, exact_right = number(left, world), number(right, world)
-        if _agree_numbers(exact_left, exact_right):
+        if agree_numbers(exact_left, exact_right):
             return True, ""
         if not (_has_value(exact_left) and _has_value(exact_right)):
             return False, f"{UNEVALUABLE}: {_shown(exact_left)} != {_shown(exact_right)}"
@@ -118,7 +118,7 @@ class Certifier:
             ok, detail = self.equal(step.focus[0], step.focus[1], total)
         if not ok:
             raise CertificationError(f"step '{step.rule.title}' failed certification ({detail})")
-        return step.certify(substeps, self.proof(step, total))
+        return step.with_certificate(substeps, self.proof(step, total))
 
     def proof(self, step: Step, total: Basic | None) -> Certificate:
         """The first line: a symbolic proof for every H and index (``derive.certify.proof``), or why not."""
@@ -134,9 +134,9 @@ class Certifier:
     def refute(self, step: Step, left: Basic, right: Basic, pattern: dict, total: Basic | None) -> None:
         """Where the proof's difference did not vanish, look for a counterexample: that index pattern
         (``k = 7`` when ``δ_k7`` appears), at every H from the least that holds it to ``REFUTE_CLASSES``."""
-        symbols = _index_symbols(left, right)
-        left, right = _unclash(left, symbols), _unclash(right, symbols)
-        placeholders = _placeholders(left, right)
+        symbols = index_symbols(left, right)
+        left, right = unclash(left, symbols), unclash(right, symbols)
+        placeholders = placeholder_symbols(left, right)
         constants = {int(v) for v in pattern.values() if v.is_Integer}
         blocks = sorted({v for v in pattern.values() if not v.is_Integer}, key=str)
         least = max([self.trail.min_classes, len(blocks) + len(constants), *constants])
@@ -176,13 +176,13 @@ class Certifier:
         """Once more, with the plain method only: the loss written out in full, ``sympy.diff`` of it,
         ``evalf``.  It shares no code with the fast path, so a bug there cannot hide here."""
         reference = ReferenceEvaluator(self.trail.definitions)
-        symbols = _index_symbols(truth, self.trail.result)
-        placeholders = _placeholders(truth, self.trail.result)
+        symbols = index_symbols(truth, self.trail.result)
+        placeholders = placeholder_symbols(truth, self.trail.result)
         for classes in [h for h in self.sizes if h <= REFERENCE_CLASSES]:
-            for indices in _index_assignments(symbols, classes, self.rng):
-                world = World(classes, indices, _random_values(classes, total, placeholders, self.rng))
+            for indices in index_assignments(symbols, classes, self.rng):
+                world = World(classes, indices, random_values(classes, total, placeholders, self.rng))
                 left, right = reference.value(truth, world), reference.value(self.trail.result, world)
-                if not _agree(left, right):
+                if not agree_values(left, right):
                     raise CertificationError(
                         f"the result disagrees with sympy.diff of the written-out loss (H={classes}: {left} != {right})"
                     )
@@ -196,16 +196,16 @@ class Certifier:
         of H values each.
         """
         pairs = [(truth.xreplace({FREE_INDEX: k}), component) for k, component in enumerate(self.trail.gradient, start=1)]
-        free = _symbols_in([expr for pair in pairs for expr in pair])  # the components share their sums
-        if _index_symbols_of(free):  # not written in z and y alone
+        free = symbols_in([expr for pair in pairs for expr in pair])  # the components share their sums
+        if index_symbols_of(free):  # not written in z and y alone
             for k, (fixed, component) in enumerate(pairs, start=1):
                 ok, detail = self.equal(fixed, component, total)
                 if not ok:
                     raise CertificationError(f"gradient component {k} disagrees with sympy.diff ({detail})")
             return
-        placeholders = _placeholders_of(free)
+        placeholders = placeholder_symbols_of(free)
         worlds = [
-            World(classes, {}, _random_values(classes, total, placeholders, self.rng))
+            World(classes, {}, random_values(classes, total, placeholders, self.rng))
             for classes in self.sizes
             for _ in range(POINTS)
         ]
@@ -234,18 +234,18 @@ def _joined(step: Step) -> None:
     start, end = (step.before, step.after) if step.focus is None else step.focus
     if subs[0].before not in (start, step.before):
         raise CertificationError(f"the substeps of '{step.rule.title}' do not start from what it rewrote")
-    ends = {end, release(end), step.after}
+    ends = {end, unwrapped(end), step.after}
     if subs[-1].after not in ends and subs[-1].before not in ends:
         raise CertificationError(f"the substeps of '{step.rule.title}' do not arrive at what it wrote")
 
 
 def _has_value(value) -> bool:
     """A finite number (not None, nan or an infinity)."""
-    return value is not None and (not isinstance(value, tuple) or _finite(value))
+    return value is not None and (not isinstance(value, tuple) or mpf_finite(value))
 
 
 def _shown(value) -> str:
-    return str(_sympy_number(value))
+    return str(sympy_number(value))
 
 
 def certify(trail: Trail, seed: int = 20261123) -> Trail:

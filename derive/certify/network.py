@@ -28,11 +28,11 @@ from sympy import (
 
 from derive.certify.core import CertificationError
 from derive.certify.dual import DualEvaluator, Unsupported
-from derive.certify.numbers import PRECISION, _agree
+from derive.certify.numbers import PRECISION, agree_values as _agree
 from derive.certify.points import World
 from derive.certify.proof import attempt
 from derive.certify.reference import ReferenceEvaluator
-from derive.context import bound_indices, fresh_index
+from derive.expressions import bound_indices, fresh_index
 from derive.symbols import (
     BIAS, CLASSES, ERROR, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INPUT, INPUTS, LOSS, NETWORK_INPUT, OUTPUT, PREACTIVATION, TARGET,
     UNITS, WEIGHT,
@@ -172,7 +172,7 @@ class NetworkCertifier:
             ok, detail = self.equal(left, right)
             if not ok:
                 raise NetworkCertificationError(f"step '{step.rule.title}' failed certification ({detail})")
-        return step.certify(substeps, self.certificate(step))
+        return step.with_certificate(substeps, self.certificate(step))
 
     def certificate(self, step: Step) -> Certificate:
         left, right = step.focus if step.focus is not None else (step.before, step.after)

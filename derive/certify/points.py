@@ -12,8 +12,8 @@ from mpmath.libmp import from_float, fzero, mpf_add, mpf_div, mpf_mul, to_float
 from sympy import Add, Basic, Derivative, Eq, Float, Indexed, KroneckerDelta, Mul, Pow, Sum, Symbol, exp, log
 
 from derive.certify.arithmetic import MPF
-from derive.certify.numbers import _BITS, _MPMATH, _RN, _UNSUPPORTED, PRECISION
-from derive.context import bound_indices, fresh_index
+from derive.certify.numbers import FLOAT_BITS, MPMATH_FUNCTIONS, ROUNDING, UNSUPPORTED, PRECISION
+from derive.expressions import bound_indices, fresh_index
 from derive.sums import SumExcept
 from derive.symbols import CLASSES, INPUT, TARGET
 
@@ -48,7 +48,7 @@ def leaf_token(base):
     return _LEAVES.get(base, base)
 
 
-class _RandomValues(Mapping):
+class RandomValues(Mapping):
     """The leaf values of one random point, drawn exactly as before; each number is made on first use."""
 
     def __init__(self, classes: int, total, placeholders: list[Symbol], rng: random.Random, scale: int = 0,
@@ -75,8 +75,8 @@ class _RandomValues(Mapping):
 
     def leaf(self, base, index):
         key = (base, index)
-        value = self._made.get(key, _UNSUPPORTED)
-        if value is _UNSUPPORTED:
+        value = self._made.get(key, UNSUPPORTED)
+        if value is UNSUPPORTED:
             value = self._made[key] = self._make(base, index)
         return value
 
@@ -103,9 +103,9 @@ class _RandomValues(Mapping):
         if self._scale is None:
             weights = fzero
             for other in self._weights:
-                weights = mpf_add(weights, from_float(other), _BITS, _RN)
-            self._scale = mpf_div(self._total, weights, _BITS, _RN)
-        return mpf_mul(weight, self._scale, _BITS, _RN)
+                weights = mpf_add(weights, from_float(other), FLOAT_BITS, ROUNDING)
+            self._scale = mpf_div(self._total, weights, FLOAT_BITS, ROUNDING)
+        return mpf_mul(weight, self._scale, FLOAT_BITS, ROUNDING)
 
     def symbol(self, symbol):
         return self._placeholders.get(symbol)
@@ -151,7 +151,7 @@ class _RandomValues(Mapping):
             value = None
         if value is None:
             raise KeyError(key)
-        return Float._new(value, _BITS)
+        return Float._new(value, FLOAT_BITS)
 
 
 def _free(expr: Basic) -> set:
@@ -166,7 +166,7 @@ def _free(expr: Basic) -> set:
     return expr.free_symbols | (variables - set(bound_indices(expr)))
 
 
-def _unclash(expr: Basic, free: list[Symbol]) -> Basic:
+def unclash(expr: Basic, free: list[Symbol]) -> Basic:
     """Rename summation indices that share a name with a free index, so assigning the free one
     a class number cannot reach into the sum (``z_i Σ_i z_i`` becomes ``z_i Σ_j z_j``)."""
     from sympy import Sum
@@ -183,23 +183,23 @@ def _unclash(expr: Basic, free: list[Symbol]) -> Basic:
     return expr.xreplace(renamed) if renamed else expr
 
 
-def _index_symbols(*exprs: Basic) -> list[Symbol]:
-    return _index_symbols_of(set().union(*(_free(expr) for expr in exprs)))
+def index_symbols(*exprs: Basic) -> list[Symbol]:
+    return index_symbols_of(set().union(*(_free(expr) for expr in exprs)))
 
 
-def _placeholders(*exprs: Basic) -> list[Symbol]:
-    return _placeholders_of(set().union(*(_free(expr) for expr in exprs)))
+def placeholder_symbols(*exprs: Basic) -> list[Symbol]:
+    return placeholder_symbols_of(set().union(*(_free(expr) for expr in exprs)))
 
 
-def _index_symbols_of(free: set) -> list[Symbol]:
+def index_symbols_of(free: set) -> list[Symbol]:
     return sorted((s for s in free if isinstance(s, Symbol) and s.is_integer and s != CLASSES), key=str)
 
 
-def _placeholders_of(free: set) -> list[Symbol]:
+def placeholder_symbols_of(free: set) -> list[Symbol]:
     return sorted((s for s in free if isinstance(s, Symbol) and not s.is_integer and s != CLASSES), key=str)
 
 
-def _index_assignments(symbols: list[Symbol], classes: int, rng: random.Random, constants=()) -> list[dict]:
+def index_assignments(symbols: list[Symbol], classes: int, rng: random.Random, constants=()) -> list[dict]:
     """Every assignment when there are at most ``ALL_PATTERNS``, otherwise a spread including all-equal
     and all-distinct patterns; and, for every constant index ``c <= H`` of the expression, every pattern
     that puts some of the free indices at ``c`` (the rest elsewhere)."""
@@ -243,15 +243,15 @@ def sample_sizes(sizes: tuple[int, ...], symbolic: bool, min_classes: int, const
     return sizes + tuple(sorted({h for h in extra if h >= min_classes} - set(sizes)))
 
 
-def _random_values(classes: int, total: Basic | None, placeholders: list[Symbol], rng: random.Random,
+def random_values(classes: int, total: Basic | None, placeholders: list[Symbol], rng: random.Random,
                    scale: int = 0, targets: str | None = None) -> Mapping:
     """Random inputs (on the ``scale``-th of ``INPUT_SCALES``) and targets (as the ``targets`` kind
     declares); targets are scaled to sum to ``total`` when a step relies on that."""
     scale_to = None if total is None else Float(total, PRECISION)._mpf_
-    return _RandomValues(classes, scale_to, placeholders, rng, scale, targets)
+    return RandomValues(classes, scale_to, placeholders, rng, scale, targets)
 
 
-def _symbols_in(exprs) -> set:
+def symbols_in(exprs) -> set:
     """``set().union(*(e.free_symbols for e in exprs))``, walking a shared subexpression once."""
     found: set = set()
     seen: set = set()  # ids: every node is held by ``exprs`` for the whole walk
@@ -261,7 +261,7 @@ def _symbols_in(exprs) -> set:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, (Add, Mul, Pow, exp, log)) or type(node) in _MPMATH:
+        if isinstance(node, (Add, Mul, Pow, exp, log)) or type(node) in MPMATH_FUNCTIONS:
             pending.extend(node.args)
         else:
             found |= node.free_symbols

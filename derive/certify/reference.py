@@ -24,6 +24,9 @@ class ReferenceEvaluator:
     # -- symbolic instantiation ---------------------------------------------------------
     def concretize(self, expr: Basic, world: World) -> Basic:
         """Expand sums, open holds and take every derivative, at concrete H and indices."""
+        if isinstance(expr, Sum) and len(expr.limits) > 1:  # Σ_i Σ_j f: the outermost limit, then the rest
+            (index, lower, upper), inner = expr.limits[-1], Sum(expr.function, *expr.limits[:-1])
+            return Add(*[self.concretize(inner.xreplace({index: value}), world) for value in range(int(lower), int(upper) + 1)])
         if isinstance(expr, (Sum, SumExcept)):
             function, (index, lower, upper) = expr.args[0], expr.args[1]
             lower, upper = int(lower), int(upper)

@@ -3,7 +3,7 @@
 A point is exact decimals: H, k, the inputs (or, with ``--wrt o``, the outputs)
 and the targets, drawn over the certifier's domain (``derive.certify.points``):
 inputs on every scale and either sign, targets as declared.  Values are computed
-with mpmath at ``PRECISION`` digits; a sum is a loop.
+by the certifier's own evaluator at its working precision (193 bits); a sum is a loop.
 """
 
 from __future__ import annotations
@@ -12,134 +12,71 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import mpmath
-from sympy import (Abs, Add, Basic, Expr, Float, Indexed, Integer, KroneckerDelta, Mul, NumberSymbol, Pow, Rational, Sum,
-                   Symbol, UnevaluatedExpr, cosh, exp, log, sinh, tanh)
+from sympy import Basic, Eq, Expr, Indexed, Integer, Rational, Sum
 
 from derive import catalog
-from derive.certify.points import INPUT_SCALES, TARGET_RANGES
-from derive.check.diagnose import FAMILIES
-from derive.symbols import CLASSES, EXAMPLES, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
-from derive.sums import SumExcept
+from derive.certify import Evaluator, World
+from derive.certify.points import INPUT_SCALES, TARGET_RANGES, unclash
+from derive.check.diagnose import TARGET_FAMILIES
+from derive.symbols import EXAMPLES, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
 
 if TYPE_CHECKING:  # the reference derivations a claim is judged against (derive.check.claims)
     from derive.check.claims import Reference
 
-PRECISION = 40                 # significant digits of every sampled value
-MAX_EXPONENT_ARGUMENT = 10**5  # exp, sinh, cosh of anything larger is not evaluated (it would not end)
+SAMPLE_DIGITS = 40                 # significant digits every sampled value has, at least (the evaluator works at 58)
 MAX_VALUE = 10**300            # a value larger than this counts as having no usable value
 SEED = 20250001
 
-_MP = mpmath.MPContext()
-_MP.dps = PRECISION
 
-
-# -- numbers -----------------------------------------------------------------------------------
+# -- values ------------------------------------------------------------------------------------
 
 class Undefined(Exception):
     """The expression has no real value at this point (a division by zero, the log of a negative ...)."""
 
 
-_FUNCTIONS = {exp: _MP.exp, log: _MP.log, tanh: _MP.tanh, sinh: _MP.sinh, cosh: _MP.cosh, Abs: _MP.fabs}
+def outputs_computed(ref: Reference) -> bool:
+    """Whether the points give z and the outputs are computed from it (else they give the outputs)."""
+    return ref.wrt == "z" or ref.problem.activation_expr is not None
 
 
 class Evaluation:
-    """Values at one point.  A sum is a loop; a closed sum (``Σ_j e^{z_j}``) is computed once."""
+    """Values at the points of one reference, by the certifier's evaluator (``derive.certify.Evaluator``)
+    at its working precision, never by its reference method: what is not a finite real number of a size
+    a float can hold has no value.  The outputs, when the point gives z, come from the activation's
+    definition, once per point."""
 
-    def __init__(self, point: "Point", activation: Expr):
-        self.point = point
-        self.activation = activation
-        self.outputs: dict[int, object] = {}
-        self.memo: dict = {}
+    def __init__(self, ref: Reference):
+        definitions = (Eq(OUTPUT[SUM_INDEX], ref.activation, evaluate=False),) if outputs_computed(ref) else ()
+        self.evaluator = Evaluator(definitions, fallback=False)
+        self.worlds: dict[Point, World] = {}
+        self.ready: dict[Expr, Expr] = {}  # an expression -> the same with no sum over k's name
 
-    def value(self, expr: Basic):
-        try:
-            result = self._value(expr, {})
-        except (ZeroDivisionError, OverflowError, ValueError) as error:
-            raise Undefined(str(error)) from None
-        if isinstance(result, int):
-            result = _MP.mpf(result)
-        if not isinstance(result, _MP.mpf) or not _MP.isfinite(result) or abs(result) > MAX_VALUE:
+    def value(self, expr: Basic, point: Point):
+        """``expr``'s value at ``point``, or ``Undefined``."""
+        world = self.worlds.get(point)
+        if world is None:
+            world = self.worlds[point] = _world(point)
+        ready = self.ready.get(expr)
+        if ready is None:  # a sum over k's own name would be read with k's value inside: renamed
+            ready = self.ready[expr] = unclash(expr, [FREE_INDEX])
+        result = self.evaluator.real(ready, world)
+        if result is None or abs(result) > MAX_VALUE:
             raise Undefined("not a finite real number of a size a float can hold")
         return result
 
-    def leaf(self, base, m: int):
-        if not 1 <= m <= self.point.classes:
-            raise ValueError(f"class {m} outside 1..{self.point.classes}")
-        if base == TARGET:
-            return _MP.mpf(self.point.targets[m - 1])
-        if base == INPUT:
-            return _MP.mpf(self.point.inputs[m - 1])
-        if self.point.outputs is not None:
-            return _MP.mpf(self.point.outputs[m - 1])
-        if m not in self.outputs:
-            self.outputs[m] = self._value(self.activation.xreplace({SUM_INDEX: Integer(m)}), {})
-        return self.outputs[m]
+    def release(self) -> None:
+        """Forget the compiled expressions (see ``Evaluator.release``)."""
+        self.evaluator.release()
+        self.worlds.clear()
+        self.ready.clear()
 
-    def _value(self, node: Basic, env: dict):
-        if node.is_Rational:
-            return _MP.mpf(node.p) / node.q
-        if isinstance(node, (NumberSymbol, Float)):
-            return _MP.mpf(str(node.evalf(PRECISION + 5)))
-        if isinstance(node, Symbol):
-            if node in env:
-                return env[node]
-            if node == CLASSES:
-                return self.point.classes
-            if node == FREE_INDEX:
-                return self.point.k
-            if node == EXAMPLES:
-                return self.point.examples
-            raise ValueError(f"no value for {node}")
-        if isinstance(node, Indexed):
-            return self.leaf(node.base, int(self._value(node.indices[0], env)))
-        if isinstance(node, (Sum, SumExcept)):
-            return self._sum(node, env)
-        if isinstance(node, UnevaluatedExpr):
-            return self._value(node.args[0], env)
-        if isinstance(node, Add):
-            return _MP.fsum(self._value(arg, env) for arg in node.args)
-        if isinstance(node, Mul):
-            return _MP.fprod(self._value(arg, env) for arg in node.args)
-        if isinstance(node, Pow):
-            return self._power(self._value(node.base, env), self._value(node.exp, env))
-        if isinstance(node, KroneckerDelta):
-            return int(self._value(node.args[0], env) == self._value(node.args[1], env))
-        if type(node) in _FUNCTIONS:
-            argument = self._value(node.args[0], env)
-            if isinstance(node, log) and argument <= 0:
-                raise ValueError("log of a number that is not positive")
-            if isinstance(node, (exp, sinh, cosh)) and abs(argument) > MAX_EXPONENT_ARGUMENT:
-                raise OverflowError("too large to evaluate")
-            return _FUNCTIONS[type(node)](argument)
-        raise ValueError(f"cannot evaluate {type(node).__name__}")
 
-    def _power(self, base, power):
-        if base == 0 and power < 0:
-            raise ZeroDivisionError("zero to a negative power")
-        if base < 0 and power != int(power):
-            raise ValueError("a negative number to a fractional power")
-        return _MP.power(base, int(power)) if power == int(power) else _MP.power(base, power)
-
-    def _sum(self, node, env: dict):
-        bound = tuple(sorted((s.name, env[s]) for s in node.free_symbols if s in env))
-        key = (node, bound)
-        if key not in self.memo:
-            if isinstance(node, SumExcept):
-                skip = int(self._value(node.excluded, env))
-                limits = [(node.index, node.lower, node.upper)]
-            else:
-                skip, limits = None, list(node.limits)  # Σ_i Σ_j f is one Sum; its last limit is the outer sum
-            self.memo[key] = self._loop(node.function, limits, env, skip)
-        return self.memo[key]
-
-    def _loop(self, function, limits: list, env: dict, skip):
-        if not limits:
-            return self._value(function, env)
-        index, lower, upper = limits[-1]
-        low, high = int(self._value(lower, env)), int(self._value(upper, env))
-        return _MP.fsum(self._loop(function, limits[:-1], {**env, index: m}, None)
-                        for m in range(low, high + 1) if m != skip)
+def _world(point: Point) -> World:
+    """The point as the certifier's ``World``: H; k and N as index values; z, o and y as leaf values."""
+    values = {TARGET[m]: value for m, value in enumerate(point.targets, start=1)}
+    for base, given in ((INPUT, point.inputs), (OUTPUT, point.outputs)):
+        values.update({base[m]: value for m, value in enumerate(given or (), start=1)})
+    return World(point.classes, {FREE_INDEX: point.k, EXAMPLES: point.examples}, values)
 
 
 # -- sample points -----------------------------------------------------------------------------
@@ -205,7 +142,7 @@ def _variables(ref: Reference, classes: int, rng: random.Random | None, scale: i
     A vector activation (softmax) only produces outputs that sum to one, so its
     outputs are drawn on that simplex; elementwise outputs are independent.
     """
-    if ref.wrt == "z" or ref.problem.activation_expr is not None:  # a user's outputs: computed from inputs
+    if outputs_computed(ref):  # a user's outputs: computed from inputs
         if rng is None:
             z = (Rational(1, 2), Rational(3, 2), Rational(-1, 2), Integer(1), Integer(0), Integer(-1))
             return tuple(z[(m - 1) % len(z)] for m in range(1, classes + 1)), None
@@ -225,7 +162,7 @@ def sample_points(ref: Reference, seed: int = SEED, claim: Expr | None = None) -
     H up to the largest of ``EXTRA_SAMPLED_CLASSES`` at symbolic H, and every class number the claim names as k.
     """
     rng = random.Random(seed)
-    families = FAMILIES[FAMILIES.index(ref.targets):]
+    families = TARGET_FAMILIES[TARGET_FAMILIES.index(ref.targets):]
     sizes = sorted(ref.sampled_classes, key=lambda h: (h != 3, h != 2, h == 1, h))
     named = sorted({int(i) for node in claim.atoms(Indexed) for i in node.indices if i.is_Integer}) if claim is not None else []
     points = []
@@ -247,9 +184,8 @@ def sample_points(ref: Reference, seed: int = SEED, claim: Expr | None = None) -
     return points
 
 
-def outputs_at(ref: Reference, point: Point) -> tuple:
+def outputs_at(ref: Reference, point: Point, evaluation: Evaluation) -> tuple:
     """The outputs at a point: given (``--wrt o``) or computed from z by the activation."""
     if point.outputs is not None:
         return point.outputs
-    evaluation = Evaluation(point, ref.activation)
-    return tuple(evaluation.leaf(OUTPUT, m) for m in range(1, point.classes + 1))
+    return tuple(evaluation.value(OUTPUT[m], point) for m in range(1, point.classes + 1))

@@ -8,7 +8,7 @@ only, then judged in two ways:
 * **symbolic**: ``claim − truth`` is rewritten (sums split and given one canonical
   index, ``Σ_i y_i = 1`` where the targets assumption grants it) and cancelled
   as a rational function; zero proves the claim for every H;
-* **sampled**: both sides are evaluated with mpmath at ``PRECISION`` digits at
+* **sampled**: both sides are evaluated by the certifier's evaluator (at least ``SAMPLE_DIGITS`` digits) at
   exact decimal points, for every H in ``1..MAX_SAMPLED_CLASSES`` (or the given H),
   with targets drawn from the stated family and from every narrower one.
 
@@ -24,12 +24,12 @@ from dataclasses import dataclass, replace
 from sympy import Eq, Expr, Indexed, Integer, Rational, Sum, diff, exp
 from sympy.core.cache import clear_cache
 
-from derive.deadline import budget
+from derive.deadline import OutOfTime, budget
 from derive.certify.proof import prove
 from derive.certify import CertificationError, certify
-from derive.check.claim_points import PRECISION, SEED, Evaluation, Point, Undefined, outputs_at, sample_points
+from derive.check.claim_points import SAMPLE_DIGITS, SEED, Evaluation, Point, Undefined, outputs_at, sample_points
 from derive.context import Context
-from derive.check.diagnose import FAMILIES, Diagnosis, Sample, agree, diagnose
+from derive.check.diagnose import TARGET_FAMILIES, Diagnosis, Sample, agree, diagnose
 from derive.engine.derivation import derive
 from derive.engine.formulation import formulate
 from derive.holding import release
@@ -128,8 +128,8 @@ def diagonal_entry(trail: Trail, activation: Expr) -> Expr:
     body = activation.xreplace({CLASSES: classes})
     point = {INPUT[m]: Rational(2 * m - 3, 4) for m in range(1, classes + 1)}
     written = {OUTPUT[m]: body.xreplace({SUM_INDEX: m}).doit() for m in range(1, classes + 1)}
-    expected = diff(written[OUTPUT[k]], INPUT[k]).xreplace(point).evalf(PRECISION)
-    found = entry.xreplace({FREE_INDEX: k}).xreplace(written).xreplace(point).evalf(PRECISION)
+    expected = diff(written[OUTPUT[k]], INPUT[k]).xreplace(point).evalf(SAMPLE_DIGITS)
+    found = entry.xreplace({FREE_INDEX: k}).xreplace(written).xreplace(point).evalf(SAMPLE_DIGITS)
     if not agree(expected, found):
         raise CertificationError("the lemma's diagonal entry disagrees with sympy.diff of the activation")
     return entry
@@ -156,10 +156,6 @@ def read_claim(text: str, ref: Reference) -> Expr:
 
 # -- symbolic proof ----------------------------------------------------------------------------
 
-class _OutOfTime(BaseException):
-    """Raised by the alarm; a BaseException so that no ``except Exception`` inside SymPy swallows it."""
-
-
 def symbolic_proof(claim: Expr, ref: Reference) -> str | None:
     """How ``claim = truth`` is proved for every H: "plain", "assumption" (``Σ_i y_i = 1`` was needed) or None.
 
@@ -180,20 +176,15 @@ def symbolic_proof(claim: Expr, ref: Reference) -> str | None:
             return "assumption"
         return None
     try:
-        return _within(PROOF_SECONDS, attempt)
-    except _OutOfTime:
+        with budget(PROOF_SECONDS, OutOfTime):
+            return attempt()
+    except OutOfTime:
         clear_cache()
         return None
     except RecursionError:
         return None
     except Exception:  # noqa: BLE001 - SymPy's polynomial code can refuse odd generators; sampling decides
         return None
-
-
-def _within(seconds: float, work):
-    """Run ``work()`` within ``seconds`` (``derive.deadline.budget``), raising ``_OutOfTime`` after."""
-    with budget(seconds, _OutOfTime):
-        return work()
 
 
 # -- the verdict -------------------------------------------------------------------------------
@@ -222,27 +213,30 @@ class Outcome:
 MIN_SAMPLES = 12  # a sampled verdict needs at least this many points where the loss is defined
 
 
+def _value(evaluation: Evaluation, expr: Expr, point: Point):
+    """``expr`` at ``point``, or None where it has no value."""
+    try:
+        return evaluation.value(expr, point)
+    except Undefined:
+        return None
+
+
 def check(claim: Expr, ref: Reference, seed: int = SEED) -> Outcome:
     proved = symbolic_proof(claim, ref)
     shapes = ref.shapes()
     samples, first_wrong = [], None
-    for point in sample_points(ref, seed, claim):
-        evaluation = Evaluation(point, ref.activation)
-        values = {}
-        for name, expr in shapes.items():
-            try:
-                values[name] = evaluation.value(expr)
-            except Undefined:
-                values[name] = None
-        if values["truth"] is None:
-            continue  # outside the loss's domain: not a point the claim can be judged at
-        try:
-            claimed = evaluation.value(claim)
-        except Undefined:
-            claimed = None
-        samples.append(Sample(FAMILIES.index(point.family), point.examples, claimed, values))
-        if first_wrong is None and not agree(claimed, values["truth"]):
-            first_wrong = Counterexample(point, outputs_at(ref, point), claimed, values["truth"])
+    evaluation = Evaluation(ref)
+    try:
+        for point in sample_points(ref, seed, claim):
+            values = {name: _value(evaluation, expr, point) for name, expr in shapes.items()}
+            if values["truth"] is None:
+                continue  # outside the loss's domain: not a point the claim can be judged at
+            claimed = _value(evaluation, claim, point)
+            samples.append(Sample(TARGET_FAMILIES.index(point.family), point.examples, claimed, values))
+            if first_wrong is None and not agree(claimed, values["truth"]):
+                first_wrong = Counterexample(point, outputs_at(ref, point, evaluation), claimed, values["truth"])
+    finally:
+        evaluation.release()
     if proved and first_wrong is not None:
         raise CertificationError("the symbolic proof and the sampled values disagree")
     if not proved and len(samples) < MIN_SAMPLES:
@@ -254,5 +248,5 @@ def check(claim: Expr, ref: Reference, seed: int = SEED) -> Outcome:
         claim=claim, reference=ref, holds=holds, method="symbolic" if proved else "sampled",
         assumption_used=proved == "assumption",
         classes=ref.sampled_classes, points=len(samples), counterexample=first_wrong,
-        diagnosis=None if holds else diagnose(samples, FAMILIES.index(ref.targets)),
+        diagnosis=None if holds else diagnose(samples, TARGET_FAMILIES.index(ref.targets)),
     )

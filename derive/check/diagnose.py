@@ -27,8 +27,8 @@ from itertools import product
 
 from sympy import Integer, Rational
 
-FAMILIES = ("any", "distribution", "one-hot", "true-class")  # each a subset of the one before
-TOLERANCE = 10.0 ** -25
+TARGET_FAMILIES = ("any", "distribution", "one-hot", "true-class")  # each a subset of the one before
+CLAIM_TOLERANCE = 10.0 ** -25
 MIN_POINTS = 3  # a family must have at least this many points to support a diagnosis
 
 
@@ -53,7 +53,7 @@ POWERS = (0, 1, -1)  # of N, the number of examples
 class Sample:
     """One point as the diagnosis sees it: its targets family, N, the claim's value and each shape's."""
 
-    family: int          # index into FAMILIES: the narrowest family the point's targets belong to
+    family: int          # index into TARGET_FAMILIES: the narrowest family the point's targets belong to
     examples: int        # N
     claimed: object      # a number, or None where the claim is undefined
     values: dict         # shape name -> number or None
@@ -85,27 +85,27 @@ class Diagnosis:
 
 
 def agree(a, b) -> bool:
-    """Two values agree to ``TOLERANCE`` (relative to their size, or absolute below 1)."""
+    """Two values agree to ``CLAIM_TOLERANCE`` (relative to their size, or absolute below 1)."""
     if a is None or b is None:
         return False
-    return bool(abs(a - b) <= TOLERANCE * max(1, abs(a), abs(b)))
+    return bool(abs(a - b) <= CLAIM_TOLERANCE * max(1, abs(a), abs(b)))
 
 
 def _candidates(samples: list[Sample], stated: int) -> list[Diagnosis]:
     shapes = [name for name in SHAPES if any(name in s.values for s in samples)]
     found = []
-    for shape, sign, factor, power, family in product(shapes, SIGNS, FACTORS, POWERS, range(stated, len(FAMILIES))):
-        narrower = None if family == stated else FAMILIES[family]
-        candidate = Diagnosis(shape, sign, factor, power, narrower, FAMILIES[stated])
+    for shape, sign, factor, power, family in product(shapes, SIGNS, FACTORS, POWERS, range(stated, len(TARGET_FAMILIES))):
+        narrower = None if family == stated else TARGET_FAMILIES[family]
+        candidate = Diagnosis(shape, sign, factor, power, narrower, TARGET_FAMILIES[stated])
         if candidate.mistakes:
             found.append(candidate)
-    return sorted(found, key=lambda c: (len(c.mistakes), FAMILIES.index(c.family or c.stated),
+    return sorted(found, key=lambda c: (len(c.mistakes), TARGET_FAMILIES.index(c.family or c.stated),
                                         SHAPES.index(c.shape), SIGNS.index(c.sign), FACTORS.index(c.factor),
                                         POWERS.index(c.power)))
 
 
 def _matches(candidate: Diagnosis, samples: list[Sample]) -> bool:
-    family = FAMILIES.index(candidate.family or candidate.stated)
+    family = TARGET_FAMILIES.index(candidate.family or candidate.stated)
     points = [s for s in samples if s.family >= family]
     if sum(s.values.get(candidate.shape) is not None for s in points) < MIN_POINTS:
         return False

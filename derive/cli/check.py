@@ -28,11 +28,11 @@ import mpmath
 from sympy import Derivative, Expr, Integer, Rational, Sum, Symbol
 from sympy.printing.str import StrPrinter
 
-from derive.catalog import UndefinedPair, UnknownName
+from derive.catalog import UndefinedPair, UnknownName, Wording, activation_wording, loss_wording
 from derive.certify import CertificationError
 from derive.certify.points import INPUT_SCALES, TARGET_RANGES
-from derive.check.claims import PRECISION, ClaimError, Outcome, check, read_claim, reference
-from derive.check.diagnose import FAMILIES, Diagnosis, Mistake, TOLERANCE
+from derive.check.claims import SAMPLE_DIGITS, ClaimError, Outcome, check, read_claim, reference
+from derive.check.diagnose import TARGET_FAMILIES, Diagnosis, Mistake, CLAIM_TOLERANCE
 from derive.holding import release
 from derive.present.latex import to_latex
 from derive.present.notation import Notation
@@ -54,7 +54,7 @@ BAD_INPUT = (ParseError, ClaimError, UnknownName, UndefinedPair, ProblemError)
 
 # -- the command -------------------------------------------------------------------------------
 
-def run(args, problem: Problem):
+def run_check(args, problem: Problem):
     """The report on the claim about ``problem`` (built by ``derive.cli.main`` as for ``pair``), with its
     exit code, for ``derive.cli.main`` to deliver.  Bad input raises the parser's and the problem's own
     errors (exit 2 in main's table); a reference that cannot be certified, or an engine bug, is
@@ -145,6 +145,8 @@ class CheckView:
     wrt: str
     activation: str
     loss: str
+    activation_wording: Wording  # how the activation reads in a sentence (a user's formula: user-defined)
+    loss_wording: Wording
     targets: str
     classes: str
     lhs: Maths
@@ -163,7 +165,7 @@ class CheckView:
     sampled: str            # "1, 2, 3, 4, 5, 6"
     points: int
     digits: int
-    agreement: int  # significant digits the two sides must share (from diagnose.TOLERANCE)
+    agreement: int  # significant digits the two sides must share (from diagnose.CLAIM_TOLERANCE)
     families: tuple[str, ...]
     simplex: bool           # --wrt o with a vector activation: outputs drawn where they sum to one
     largest_input: str      # random inputs are drawn up to this size, either sign (--wrt z)
@@ -211,7 +213,7 @@ def _derivative(of, by) -> Maths:
     return Maths(tex, f"d{_Plain().doprint(of).replace('[k]', '_k')}/d{by.base}_k")
 
 
-AGREEMENT_DIGITS = round(-math.log10(TOLERANCE))
+AGREEMENT_DIGITS = round(-math.log10(CLAIM_TOLERANCE))
 
 
 def _number(value, digits: int = 6) -> str:
@@ -309,10 +311,11 @@ def check_view(outcome: Outcome, claim_text: str) -> CheckView:
     ref = outcome.reference
     variable = INPUT[FREE_INDEX] if ref.wrt == "z" else OUTPUT[FREE_INDEX]
     loss = Symbol(LOSS_NAME)
-    families = FAMILIES[FAMILIES.index(ref.targets):]
+    families = TARGET_FAMILIES[TARGET_FAMILIES.index(ref.targets):]
     assumption = next((a.statement for a in ref.inputs.assumptions if a.name == ref.targets), None)
     return CheckView(
         holds=outcome.holds, wrt=ref.wrt, activation=ref.problem.activation, loss=ref.problem.loss,
+        activation_wording=activation_wording(ref.inputs.activation), loss_wording=loss_wording(ref.inputs.loss),
         targets=ref.targets, classes="H" if ref.problem.classes is None else str(ref.problem.classes),
         lhs=_derivative(loss, variable), pair_lhs=_derivative(loss, INPUT[FREE_INDEX]), claim_text=claim_text, claim=maths(outcome.claim),
         truth=maths(ref.truth), gradient_o=maths(ref.outputs.result), gradient_z=maths(ref.inputs.result),
@@ -321,7 +324,7 @@ def check_view(outcome: Outcome, claim_text: str) -> CheckView:
         command=_command(ref.problem), symbolic_command=_command(replace(ref.problem, classes=None)),
         pair_steps=len(ref.inputs.steps) if ref.problem.classes is None else None,
         method=outcome.method, sampled=", ".join(str(h) for h in outcome.classes), points=outcome.points,
-        digits=PRECISION, agreement=AGREEMENT_DIGITS, families=families, simplex=ref.wrt == "o" and ref.activation.has(Sum),
+        digits=SAMPLE_DIGITS, agreement=AGREEMENT_DIGITS, families=families, simplex=ref.wrt == "o" and ref.activation.has(Sum),
         largest_input=_plain_number(INPUT_SCALES[-1][1]), any_targets=tuple(_plain_number(v) for v in TARGET_RANGES["any"]),
         assumption=None if assumption is None or not outcome.assumption_used else maths(assumption),
         counterexample=_counterexample(outcome), diagnosis=_diagnosis(outcome),
@@ -373,7 +376,7 @@ def as_json(view: CheckView, outcome: Outcome) -> dict:
             "kind": outcome.method,
             "H": ("all" if ref.problem.classes is None else [ref.problem.classes]) if symbolic else list(outcome.classes),
             "points": outcome.points,
-            "digits": PRECISION,
+            "digits": SAMPLE_DIGITS,
             "agreement_digits": AGREEMENT_DIGITS,
             "targets": list(view.families),
         },

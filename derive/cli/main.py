@@ -136,7 +136,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _problem(args) -> Problem:
+def problem_of(args) -> Problem:
     """The pair from positional names and/or --activation/--loss expressions."""
     from derive.parse import parse_expression  # local: only user-given expressions need the parser
 
@@ -198,7 +198,7 @@ Plan = dict | ToStdout | int | None  # files to write, one document to print, an
 def _pair(args) -> Plan:
     if args.output == "-" and len(args.formats) != 1:
         raise UsageError("-o - writes one format to stdout; choose one with --format")
-    problem = _problem(args)
+    problem = problem_of(args)
     network = args.wrt != "z"
     if (args.inputs, args.hidden, args.units) != (None, None, None) and not network:
         raise UsageError("--inputs, --hidden and --units need --wrt W, b, x (or h, V, c): the output layer's own "
@@ -239,11 +239,11 @@ def _plan(args) -> Plan:
     if args.command == "check":
         from derive.cli import check as cli_check  # local: only check needs the claim checker
 
-        return cli_check.run(args, _problem(args))
+        return cli_check.run_check(args, problem_of(args))
     if args.command == "verify":
         from derive.cli import verify  # local: only verify reads trails back
 
-        return verify.run(args)
+        return verify.run_verify(args)
     if args.command == "list":
         return ToStdout(_rules() if args.rules else _list())
     return catalogue_documents(Path(args.output))

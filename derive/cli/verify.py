@@ -86,7 +86,7 @@ def _lines(step: Step, number: str) -> list[str]:
     return lines
 
 
-def run(args) -> int:
+def run_verify(args) -> int:
     try:
         trail = read_trail(args.file)
     except UnreadableTrail as error:

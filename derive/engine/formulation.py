@@ -97,7 +97,7 @@ def _min_classes(problem: Problem, error: Expr) -> int:
     if not alone.is_number or not _undefined_at(error, alone):
         return least
     if problem.classes == 1:
-        name = "softmax" if problem.activation_expr is None else "activation"
+        name = catalog.activation(problem.activation).wording.noun if problem.activation_expr is None else "activation"
         loss = problem.loss if problem.loss_expr is None else "the loss"
         raise catalog.UndefinedPair(
             f"with one class the {name} output is always {alone}, where {loss} is undefined; use --H 2 or more")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from sympy import Basic, Derivative, Eq, Indexed, Sum, Symbol
+from sympy import Basic, Derivative, Eq, Indexed, Symbol
 
 from derive.present.facts import StepFacts, step_facts
 from derive.certify import AGREEMENT, FLOAT_DIGITS, PRECISION
@@ -20,9 +20,10 @@ from derive.present.example import WorkedExample
 from derive.present.figure import Figure, network_figure
 from derive.present.latex import to_latex
 from derive.present.notation import Notation
+from derive.present.problem_view import ActivationView, AssumptionView, LossView, activation_view, loss_view
 from derive.symbols import (
-    HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, PREACTIVATION, UNITS, BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
-    TARGET, WEIGHT,
+    BIAS, CLASSES, ERROR, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME,
+    NETWORK_INPUT, OUTPUT, PREACTIVATION, SUM_INDEX, TARGET, UNITS, WEIGHT,
 )
 from derive.trail import Mark, Step, Trail
 
@@ -51,7 +52,7 @@ class StepView:
     definitions: tuple[str, ...]
     cancelled: tuple[str, ...]
     underbraces: tuple[tuple[str, str], ...]  # (the braced value, its case)
-    assumptions: tuple[tuple[str, str], ...]
+    assumptions: tuple[AssumptionView, ...]  # each with its name and statement (``used`` is empty here)
     substeps: tuple["StepView", ...]
     certified: bool
     tested: bool = False  # sampled only: no symbolic proof was found (the document says so)
@@ -61,6 +62,7 @@ class StepView:
     facts: StepFacts | None = None  # what the step's maths shows: its sentence is chosen by these (derive.present.facts)
     constant_tex: str | None = None  # the number a derivative was taken of (facts.constant), as LaTeX
     tidying: bool = False  # algebra with no calculus idea of its own (the rule's record says): brief leaves it out
+    states_result: bool = False  # its substeps derive a result of their own (a lemma): brief states it instead
     symbols: "Symbols | None" = None  # the names its prose uses, when they differ from the document's (a hidden unit's a_n)
 
 
@@ -127,16 +129,14 @@ class PrecisionView:
 @dataclass(frozen=True)
 class DocumentView:
     name: str | None  # a user's name for the document
-    activation: str
-    loss: str
+    activation: ActivationView
+    loss: LossView
     targets: str
     reduction: str
-    elementwise: bool
     classes: str
     concrete: bool
     notation: Notation
-    definitions: tuple[str, ...]
-    assumptions: tuple[tuple[str, str, tuple[str, ...]], ...]
+    assumptions: tuple[AssumptionView, ...]
     lhs: str
     start: str
     steps: tuple[StepView, ...]
@@ -195,6 +195,7 @@ class Formatter:
             title=step.rule.title,
             formula=step.rule.formula,
             tidying=step.rule.tidying,
+            states_result=step.rule.states_result,
             lhs=lhs,
             before=self.tex(step.before),
             after=self.tex(step.after, drawn),
@@ -209,7 +210,7 @@ class Formatter:
             underbraces=tuple(
                 (self.tex(release(a.target)), self.tex(a.note)) for a in step.annotations if a.mark is Mark.UNDERBRACE
             ),
-            assumptions=tuple((a.name, self.tex(a.statement)) for a in step.assumptions),
+            assumptions=tuple(AssumptionView(a.name, self.tex(a.statement)) for a in step.assumptions),
             substeps=tuple(self.step(sub, f"{number}.{n}", sub_lhs) for n, sub in enumerate(step.substeps, start=1)),
             certified=step.certified,
             tested=step.certificate is not None and step.certificate.kind == "tested",
@@ -256,7 +257,7 @@ def at_detail(steps: tuple[StepView, ...], detail: str) -> tuple[StepView, ...]:
             skipped.append((step.number, step.title))
             continue
         last = step.substeps[-1] if step.substeps else None
-        statement = (last.lhs, last.after) if step.rule == "lemma" and last is not None else None
+        statement = (last.lhs, last.after) if step.states_result and last is not None else None
         kept.append(replace(step, substeps=(), statement=statement, skipped=tuple(skipped)))
         skipped = []
     return tuple(kept)
@@ -281,7 +282,7 @@ def _argmax(values) -> int:
 def _uses(steps: tuple[StepView, ...], name: str) -> tuple[str, ...]:
     found = []
     for step in steps:
-        if any(assumption[0] == name for assumption in step.assumptions):
+        if any(assumption.name == name for assumption in step.assumptions):
             found.append(step.number)
         found.extend(_uses(step.substeps, name))
     return tuple(dict.fromkeys(n.split(".")[0] for n in found))
@@ -315,19 +316,17 @@ def document_view(
     every = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
     steps = at_detail(every, detail)
     shown = set(_numbers(steps))
-    elementwise = not any(eq.rhs.has(Sum) for eq in trail.definitions if eq.lhs.base == OUTPUT)
+    activation = activation_view(trail.activation, trail.definitions, fmt.tex)
     return DocumentView(
         name=name,
-        activation=trail.activation,
-        loss=trail.loss,
+        activation=activation,
+        loss=loss_view(trail.loss, trail.definitions, fmt.tex),
         targets=trail.targets,
         reduction=trail.reduction,
-        elementwise=elementwise,
         classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),
         concrete=trail.classes is not None,
         notation=notation,
-        definitions=tuple(fmt.tex(eq) for eq in trail.definitions),
-        assumptions=tuple((a.name, fmt.tex(a.statement), _uses(every, a.name)) for a in trail.assumptions),
+        assumptions=tuple(AssumptionView(a.name, fmt.tex(a.statement), _uses(every, a.name)) for a in trail.assumptions),
         lhs=lhs,
         start=fmt.tex(trail.start),
         steps=steps,
@@ -339,7 +338,7 @@ def document_view(
         slug=slug,
         detail=detail,
         symbols=symbols(notation),
-        figure=network_figure(trail.classes, not elementwise, trail.activation, notation),
+        figure=network_figure(trail.classes, not activation.elementwise, trail.activation, notation),
         omitted=tuple(number for number in _numbers(every) if number not in shown),
     )
 

@@ -2,15 +2,15 @@
 
 Given outputs ``O`` and targets ``y`` for H classes, it evaluates the loss from
 the trail's own definitions and the gradient from the trail's certified result,
-and finds inputs ``Z`` that produce those outputs (``Z_i = ln O_i`` for softmax,
-the inverse of the activation for an elementwise one).
+and finds inputs ``Z`` that produce those outputs from the activation's formula
+(the inverse of an elementwise activation; ``Z_i = ln O_i`` for a softmax).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Basic, Expr, Rational, Sum, exp, fraction, log
+from sympy import Basic, Expr, Rational, Sum, fraction
 
 from derive.engine.inverse import invert, placeholder
 from derive.symbols import CLASSES, ERROR, EXAMPLES, FREE_INDEX, INPUT, OUTPUT, TARGET
@@ -81,19 +81,27 @@ def worked_example(trail: Trail, outputs=None, targets=None) -> WorkedExample:
 
 
 def _inputs(trail: Trail, outputs) -> tuple[Expr, ...] | None:
-    """Inputs that produce the example's outputs: ``ln O`` for softmax, ``g⁻¹(O)`` for an elementwise activation."""
+    """Inputs that produce the example's outputs: ``g⁻¹(O)`` for an elementwise activation ``O_i = g(Z_i)``,
+    and for a normalised one ``O_i = g(Z_i) / Σ_j g(Z_j)`` (a softmax: ``g = exp``) as well, when the
+    outputs sum to one: then ``g(g⁻¹(O_i)) / Σ_j O_j = O_i``."""
     for equation in trail.definitions:
         if equation.lhs.base != OUTPUT:
             continue
-        if equation.rhs.has(Sum):
-            return tuple(log(value) for value in outputs) if _is_softmax(equation) else None
+        index = equation.lhs.indices[0]
+        unit = _normalised_unit(equation.rhs, index, trail.classes) if equation.rhs.has(Sum) else equation.rhs
+        if unit is None or (unit is not equation.rhs and sum(outputs) != 1):
+            return None
         w = placeholder()
-        inverse = invert(equation.rhs, INPUT[equation.lhs.indices[0]], w, strict=False)
+        inverse = invert(unit, INPUT[index], w, strict=False)
         return None if inverse is None else tuple(inverse.xreplace({w: value}) for value in outputs)
     return None
 
 
-def _is_softmax(equation) -> bool:
-    index = equation.lhs.indices[0]
-    numerator, denominator = fraction(equation.rhs)
-    return numerator == exp(INPUT[index]) and isinstance(denominator, Sum) and denominator.function.has(exp)
+def _normalised_unit(output: Expr, index, classes: int | None) -> Expr | None:
+    """``g(Z_i)`` when ``output`` is ``g(Z_i) / Σ_j g(Z_j)`` with ``j`` over every class; otherwise None."""
+    numerator, denominator = fraction(output)
+    if not isinstance(denominator, Sum) or len(denominator.limits) != 1:
+        return None
+    inner, lower, upper = denominator.limits[0]
+    every = lower == 1 and upper == (CLASSES if classes is None else classes)
+    return numerator if every and denominator.function == numerator.xreplace({index: inner}) else None

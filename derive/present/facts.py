@@ -2,7 +2,8 @@
 
 A template never asserts what the maths does not show: whether a denominator
 went away, whether zero factors were present, whether the expression grew or
-shrank, what the derivative moved into, what was differentiated.  Each is
+shrank, what the derivative moved into, what was differentiated, whether a
+case split off has the value zero.  Each is
 computed here from the step's own expressions; the templates pick a sentence by
 fact, so no sentence can contradict its equation.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Basic, Derivative, Indexed, Mul, Pow, Sum, Symbol, preorder_traversal
+from sympy import Basic, Derivative, Indexed, Mul, Ne, Pow, Sum, Symbol, preorder_traversal
 
+from derive.holding import release
 from derive.sums import SumExcept
+from derive.trail import Mark
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,7 @@ class StepFacts:
     shorter: bool
     into_sum: bool  # a derivative of a sum (Σ_i ...) became a sum of derivatives: it moved inside the sum
     constant: Basic | None  # what a derivative was taken of, when it is a number (∂1/∂z_k)
+    off_diagonal_zero: bool  # a value braced for the i ≠ k case is zero: ∂O_i/∂Z_k = 0 there (elementwise)
 
 
 def step_facts(step) -> StepFacts:
@@ -37,6 +41,10 @@ def step_facts(step) -> StepFacts:
         shorter=grown < 0,
         into_sum=differentiated is not None and isinstance(differentiated, (Sum, SumExcept)),
         constant=differentiated if differentiated is not None and differentiated.is_number else None,
+        off_diagonal_zero=any(
+            annotation.mark is Mark.UNDERBRACE and isinstance(annotation.note, Ne) and release(annotation.target).is_zero
+            for annotation in step.annotations
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from sympy import Derivative, Eq, KroneckerDelta, Mul, Sum
 
 from derive.present.document import DETAILS, Formatter, StepView, Symbols, at_detail, symbols
 from derive.present.figure import Figure
+from derive.present.problem_view import ActivationView, LossView, activation_view, loss_view
 from derive.present.notation import Notation
 from derive.symbols import (
     BIAS, CLASSES, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INPUT, INPUTS, LOSS, NETWORK_INPUT, UNITS, WEIGHT,
@@ -43,8 +44,8 @@ class SummaryLine:
 @dataclass(frozen=True)
 class NetworkView:
     name: str | None
-    activation: str
-    loss: str
+    activation: ActivationView
+    loss: LossView
     targets: str
     wrt: str
     classes: str
@@ -161,8 +162,8 @@ def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str |
     lemma_lhs = Derivative(LOSS, INPUT[FREE_INDEX], evaluate=False)
     return NetworkView(
         name=name,
-        activation=output.activation,
-        loss=output.loss,
+        activation=activation_view(output.activation, output.definitions, fmt.tex),
+        loss=loss_view(output.loss, output.definitions, fmt.tex),
         targets=output.targets,
         wrt=trail.wrt,
         classes=fmt.tex(CLASSES) if trail.classes is None else str(trail.classes),

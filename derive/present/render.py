@@ -30,11 +30,11 @@ from derive.present.document import DocumentView
 from derive.present.template_filters import FILTERS, tex_text
 
 # format -> the markup family whose partials it shares
-FAMILIES = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
-TEXT_FORMATS = tuple(FAMILIES)
+FORMAT_FAMILY = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex"}
+TEXT_FORMATS = tuple(FORMAT_FAMILY)
 
 __all__ = [
-    "FAMILIES", "TEXT_FORMATS", "TemplateError", "builtin_templates", "environment", "index", "render", "tex_text",
+    "FORMAT_FAMILY", "TEXT_FORMATS", "TemplateError", "builtin_templates", "environment", "index", "render", "tex_text",
 ]
 
 
@@ -106,7 +106,7 @@ def _rendered(env: Environment, name: str, **context) -> str:
 
 
 def render(env: Environment, fmt: str, doc: DocumentView) -> str:
-    return _tidy(_rendered(env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FAMILIES[fmt], format=fmt))
+    return _tidy(_rendered(env, f"derivation.{fmt}.j2", doc=doc, n=doc.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt))
 
 
 def _tidy(text: str) -> str:
@@ -121,4 +121,4 @@ def index(env: Environment, fmt: str, view) -> str:
 
 def network(env: Environment, fmt: str, view) -> str:
     """A network document (``--wrt W|b|x``): ``network.<format>.j2``."""
-    return _tidy(_rendered(env, f"network.{fmt}.j2", doc=view, n=view.symbols, fmt=FAMILIES[fmt], format=fmt))
+    return _tidy(_rendered(env, f"network.{fmt}.j2", doc=view, n=view.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt))

@@ -2,7 +2,7 @@
 
 from sympy import Eq, KroneckerDelta, Piecewise, S, true
 
-from derive.context import bound_indices
+from derive.expressions import bound_indices
 from derive.engine.rules.base import local
 from derive.trail import Rule
 

@@ -34,4 +34,5 @@ LEMMA = Rule(
     title="Lemma",
     formula=r"\partial O_i / \partial Z_k",
     function=lemma,
+    states_result=True,
 )
