@@ -309,3 +309,15 @@ def test_network_latex_compiles(fmt, tmp_path, capsys):
         body = source.read_text()
         source.write_text("\\documentclass{article}\\usepackage{amsmath,amssymb,cancel}\\begin{document}\n" + body + "\\end{document}\n")
     compile_latex(source, tmp_path)
+
+
+@pytest.mark.parametrize("wrt, hidden, thick", [("W", False, ("x", "z")), ("b", False, ("bz", "z")), ("V", True, ("x", "h")),
+                                                ("c", True, ("bh", "h")), ("W", True, ("h", "z")), ("x", False, ())])
+def test_the_figure_draws_the_parameters_edges_thick(wrt, hidden, thick):
+    from derive.present.network_figure import network_figure
+    from derive.present.notation import Notation
+
+    figure = network_figure(wrt, None, None, None, hidden, Notation())
+    marked = {(e.source.rstrip("0123456789"), e.target.rstrip("0123456789")) for e in figure.edges if e.highlight}
+    assert marked == ({thick} if thick else set())
+    assert bool(figure.highlighted) == (wrt == "x")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from sympy import Derivative, Eq, KroneckerDelta, Mul, Sum
 
 from derive.present.document import DETAILS, Formatter, StepView, Symbols, at_detail, symbols
-from derive.present.figure import Figure
+from derive.present.network_figure import NetworkFigure, network_figure
 from derive.present.problem_view import ActivationView, LossView, activation_view, loss_view
 from derive.present.notation import Notation
 from derive.symbols import (
@@ -71,7 +71,7 @@ class NetworkView:
     slug: str
     detail: str
     symbols: Symbols
-    figure: Figure | None = None
+    figure: NetworkFigure | None = None
     omitted: tuple[str, ...] = ()
 
 
@@ -193,5 +193,6 @@ def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str |
         slug=slug,
         detail=detail,
         symbols=base_symbols,
+        figure=network_figure(trail.wrt, trail.classes, trail.inputs, trail.units, trail.hidden is not None, notation),
         omitted=tuple(step.number for step in every if step.number not in shown),
     )
