@@ -307,7 +307,7 @@ def test_network_latex_compiles(fmt, tmp_path, capsys):
     source = tmp_path / "doc.tex"
     if fmt == "tex-fragment":
         body = source.read_text()
-        source.write_text("\\documentclass{article}\\usepackage{amsmath,amssymb,cancel}\\begin{document}\n" + body + "\\end{document}\n")
+        source.write_text("\\documentclass{article}\\usepackage{amsmath,amssymb,cancel,tikz}\\begin{document}\n" + body + "\\end{document}\n")
     compile_latex(source, tmp_path)
 
 
