@@ -28,6 +28,7 @@ class Definition:
     body: Expr
     inverse: Expr | None = None
     placeholder: Symbol | None = None
+    size: Expr | int | None = None  # how many units the index runs over, when not the classes H (a hidden layer's M)
 
     def at(self, index, avoid: frozenset = frozenset()) -> Expr:
         """The body with the definition's index replaced by ``index``, without capture.
@@ -56,9 +57,15 @@ class Context:
     inline: frozenset[IndexedBase] = frozenset()  # bases the definition rule writes out
     assumptions: tuple = ()  # Assumption records the assumption rule may use
     classes: Expr | int | None = None  # H: every index of the problem runs over 1..H
+    # past the output layer: named scalars a rule may look through (the loss E = Σ_i e_i), and results
+    # already derived ((∂E/∂Z_k, its value, the assumptions it used)), which the layer lemma cites
+    scalars: tuple[tuple[Symbol, Expr], ...] = ()
+    known: tuple[tuple[Expr, Expr, tuple], ...] = ()
+    ranges: tuple[tuple[Symbol, Expr], ...] = ()  # free indices that do not run over the classes (m: 1..M)
 
     def with_inline(self, *bases: IndexedBase) -> "Context":
-        return Context(self.definitions, self.inline | frozenset(bases), self.assumptions, self.classes)
+        return Context(self.definitions, self.inline | frozenset(bases), self.assumptions, self.classes, self.scalars,
+                       self.known, self.ranges)
 
     def definition_of(self, base: IndexedBase) -> Definition | None:
         for definition in self.definitions:
@@ -88,6 +95,8 @@ class Context:
         """Whether ``expr`` may vary with ``variable`` (an ``Indexed`` or a ``Symbol``)."""
         if expr == variable:
             return True
+        if self.scalars:
+            expr = expr.xreplace(dict(self.scalars))
         behind = {reached for base in bases_in(expr) for reached in self.bases_behind(base)}
         if isinstance(variable, Indexed):
             return variable.base in behind

@@ -26,3 +26,21 @@ ELEMENTWISE_INPUT = Symbol("z", real=True)  # plain ``z`` in an elementwise acti
 EXAMPLE_INDEX = Symbol("n", integer=True, positive=True)
 THIS_EXAMPLE = Symbol("m", integer=True, positive=True)
 OTHER_LOSS = IndexedBase("L")  # L_n, the loss of example n; for n != m it does not depend on example m's inputs
+
+# the network below the output layer (``derive pair ... --wrt W|b|x``): Z_k = Σ_d W_kd x_d + b_k
+WEIGHT = IndexedBase("W")          # W_kd, the output layer's weights (H × D)
+BIAS = IndexedBase("b")            # b_k, the output layer's biases
+NETWORK_INPUT = IndexedBase("x")   # x_d, the network's inputs
+INPUTS = Symbol("D", integer=True, positive=True)       # the number of inputs when it is symbolic
+INPUT_INDEX = Symbol("d", integer=True, positive=True)  # runs over the inputs
+LOSS = Symbol("E")                 # the loss as one quantity, ∂E/∂W_kj: it stands for Σ_i e_i
+
+# an optional hidden layer (``--hidden ACT2 --units M``): a_m = Σ_d V_md x_d + c_m, h_m = g(a_m)
+HIDDEN_WEIGHT = IndexedBase("V")   # V_md (M × D)
+HIDDEN_BIAS = IndexedBase("c")     # c_m
+HIDDEN = IndexedBase("h")          # h_m = g(a_m), the hidden layer's outputs
+PREACTIVATION = IndexedBase("a")   # a_m, the hidden layer's inputs
+UNITS = Symbol("M", integer=True, positive=True)       # the number of hidden units when it is symbolic
+UNIT_INDEX = Symbol("m", integer=True, positive=True)  # runs over the hidden units
+# summation indices over the hidden units, in the order a derivation takes them (never a class index's name)
+UNIT_SUM_INDICES = tuple(Symbol(name, integer=True, positive=True) for name in ("n", "p", "q", "r", "s"))

@@ -142,3 +142,45 @@ class Trail:
     verdict: Verdict | None = None
     reduction: str = "sum"  # "mean": E averages the losses of N examples
     min_classes: int = 1  # the derivation holds for H >= min_classes (softmax with a loss undefined at O = 1 needs 2)
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRow:
+    """One line of a matrix summary: ``lhs = value`` (SymPy matrix expressions) and its shape (rows, columns)."""
+
+    name: str  # what is differentiated by: "z", "W", "b", "x"
+    lhs: Basic
+    value: Basic
+    shape: tuple[Basic, Basic]
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkTrail:
+    """A derivation past the output layer, ``∂E/∂p`` for a parameter or input ``p`` (``W_kj``, ``b_k``, ``x_d``).
+
+    ``output`` is the certified derivation of ``∂E/∂Z_k`` whose result the layer lemma cites.  ``loss`` is
+    what the symbol ``E`` stands for (``Σ_i e_i``); ``definitions`` add the layer (``Z_i = Σ_d W_id x_d + b_i``)
+    to the output layer's.  ``ranges`` give each free index its last value (``k``: H, ``j``: D).  At concrete
+    sizes, ``gradient`` has ``p``'s shape (a tuple of rows for ``W``), written in ``x``, ``y``, ``W``, ``b`` alone.
+    """
+
+    output: Trail
+    wrt: str
+    inputs: int | None  # None means symbolic D
+    variable: Basic
+    loss: Basic
+    start: Basic
+    steps: tuple[Step, ...]
+    result: Basic
+    definitions: tuple[Basic, ...]
+    ranges: tuple[tuple[Basic, Basic], ...]
+    gradient: tuple | None = None
+    summary: tuple[MatrixRow, ...] = ()
+    sample_certificate: tuple = ()  # set by the certifier: the (H, D, M) its second line sampled
+    units: int | None = None  # a hidden layer's M (None: symbolic, or no hidden layer)
+    hidden: str | None = None  # the hidden layer's activation (None: no hidden layer)
+    shapes: tuple = ()  # each indexed quantity's base and the ranges of its indices
+
+    @property
+    def classes(self) -> int | None:
+        return self.output.classes

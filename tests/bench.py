@@ -23,6 +23,11 @@ make every run compile derive from source).  Four figures, all measured in one r
 3. H = 100 and H = 1000: the same in-process time, split into derive, certify and
    JSON, and the process's peak resident memory (one process per run).
 4. The whole catalogue, ``python3 -m derive catalogue -o DIR``, against the import floor.
+5. Past the output layer through a hidden layer: ``python3 -m derive pair softmax cross-entropy --hidden
+   sigmoid --wrt V --H 20 --inputs 20 --units 20 --format md`` (wall time of the whole process: both
+   derivations, both certifications, the 20 × 20 gradient written out in the trail and 12 of its entries
+   checked).  Markdown, not JSON: the JSON writes each of the 400 entries out in full, about 5 GB at
+   these sizes (157 MB at H = M = D = 10).  ``--network-only`` runs this figure alone.
 
 ``--quick`` takes 2 repeats instead of 5.  Plain SymPy at H = 40 takes about
 20 seconds, so it runs once whatever the number of repeats.
@@ -47,6 +52,8 @@ DEFAULT_REPO = HERE.parent.parent
 COMPARE_H = (10, 20, 40)
 SYMPY_ONCE = 40  # plain SymPy takes ~20 s here: one run only
 LARGE_H = (100, 1000)
+NETWORK = ["pair", "softmax", "cross-entropy", "--hidden", "sigmoid", "--wrt", "V", "--H", "20", "--inputs", "20",
+           "--units", "20", "--format", "md", "-o", "network.md"]
 TARGETS = {
     "main": 1.3,  # main job / import floor, at most
     "speedup": 50.0,  # plain SymPy / derive at H = 40, at least
@@ -246,6 +253,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repo", type=Path, default=DEFAULT_REPO, help="the checkout to measure (default: this one)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a single run is abandoned")
     parser.add_argument("--skip-sympy", action="store_true", help="do not run plain SymPy (no speed-up figure)")
+    parser.add_argument("--network-only", action="store_true", help="only figure 5, the hidden layer's --wrt V")
     args = parser.parse_args(argv)
     repeats = args.repeats or (2 if args.quick else 5)
     repo = args.repo.resolve()
@@ -253,6 +261,8 @@ def main(argv: list[str]) -> int:
     runner = Runner(installed, args.timeout)
     python = sys.executable
     started = time.perf_counter()
+    if args.network_only:
+        return network_figure(runner, python, repeats, installed, started)
 
     print("derive benchmarks")
     print("\n".join(machine(repo)))
@@ -340,12 +350,31 @@ def main(argv: list[str]) -> int:
             ["time(1000) / time(100) <= 15", fmt(growth, "x"), verdict(growth, TARGETS["growth"], True)],
         ],
     ))
+    print()
+    network_lines(runner, python, repeats)
     if runner.failures:
         print()
         print("problems:")
         for failure in runner.failures:
             print(f"  - {failure}")
     print()
+    shutil.rmtree(installed, ignore_errors=True)
+    print(f"finished in {time.perf_counter() - started:.0f}s; load average now {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 1 if runner.failures else 0
+
+
+def network_lines(runner: Runner, python: str, repeats: int) -> None:
+    """Figure 5: the hidden layer's --wrt V at H = M = D = 20, whole process."""
+    runs = [runner.wall([python, "-m", "derive", *NETWORK], check_output=".") for _ in range(repeats)]
+    print("5. Past the output layer: --hidden sigmoid --wrt V at H = M = D = 20 (whole process, Markdown)")
+    print(table(["measurement", "median", "runs"], [["derive pair " + " ".join(NETWORK[1:13]), fmt(median(runs)),
+                                                      ", ".join(fmt(run) for run in runs)]]))
+
+
+def network_figure(runner: Runner, python: str, repeats: int, installed: Path, started: float) -> int:
+    network_lines(runner, python, repeats)
+    for failure in runner.failures:
+        print(f"  - {failure}")
     shutil.rmtree(installed, ignore_errors=True)
     print(f"finished in {time.perf_counter() - started:.0f}s; load average now {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 1 if runner.failures else 0

@@ -183,7 +183,8 @@ DEFAULT_CASES = [
         r"\sum_{i \neq k}^{H} y_{i} O_{k} - y_{k} \left(1 - O_{k}\right)", "after-index-split"),
     row(D(o[i], z[k], o[j]), r"\frac{\partial^{2} O_{i}}{\partial Z_{k} \partial O_{j}}", "d-mixed"),
     row(D(-o[i], z[k]), r"\frac{\partial}{\partial Z_{k}}\left(- O_{i}\right)", "d-negative"),
-    row(IndexedBase("w")[i, j], "w_{i,j}", "two-indices"),
+    row(IndexedBase("w")[i, j], "w_{ij}", "two-indices"),  # one-letter indices run together, as in W_{kj}
+    row(IndexedBase("w")[1, 12], "w_{1,12}", "two-numbered-indices"),  # numbers keep a comma: W_{1,12}, not W_{112}
     # held values (UnevaluatedExpr) stand where the derivative they replaced stood
     row(y[i] / o[i] * UnevaluatedExpr(-o[i] * o[k]), r"\frac{y_{i}}{O_{i}} \left(- O_{i} O_{k}\right)", "held-after-fraction"),
     row(y[i] / o[i] * UnevaluatedExpr(o[i] * (KroneckerDelta(i, k) - o[k])),

@@ -15,13 +15,16 @@ the slow test here checks that each one really had a mutation made and caught).
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import partial
+from functools import lru_cache, partial
 
 import pytest
 
 from sympy import Add, Derivative, KroneckerDelta, Mul, Piecewise, S, Sum, Symbol, UnevaluatedExpr, exp, log
 
 from derive.certify import CertificationError, certify
+from derive.certify.network import certify_network
+from derive.engine.hidden_layer import hidden_layer
+from derive.engine.network import derive_network
 from derive.context import Context
 from derive.engine.derivation import derive
 from derive.parse import parse_expression
@@ -30,7 +33,7 @@ from derive.engine.rules.registry import RULES
 from derive.engine.strategy import DEFAULT, Strategy, StepLimitError
 from derive.sums import SumExcept
 from derive.symbols import CLASSES
-from derive.trail import Rule, Trail
+from derive.trail import NetworkTrail, Rule, Trail
 
 PROBLEMS = [
     Problem(),
@@ -68,11 +71,33 @@ def scalar_derivation(function, strategy: Strategy = DEFAULT) -> Trail:
     )
 
 
+def network_derivation(problem: Problem, wrt: str, strategy: Strategy = DEFAULT, hidden: str | None = None):
+    """``∂E/∂W_kj`` (or b, x, and V through a hidden layer) past the output layer, its rules wrapped as
+    ``strategy`` wraps them; the output layer's own derivation, which it cites, is the certified one."""
+    layer = None if hidden is None else hidden_layer(hidden, None, 2)
+    return derive_network(problem, wrt, 2, certified_output(problem), wrap=strategy.wrap, hidden=layer)
+
+
+@lru_cache(maxsize=None)
+def certified_output(problem: Problem) -> Trail:
+    return certify(derive(problem))
+
+
+NETWORK_PROBLEM = Problem("sigmoid", "sum-of-squares", classes=2)
+
+
+def certify_any(trail) -> None:
+    """The certifier for the trail at hand: the network's for a derivation past the output layer."""
+    (certify_network if isinstance(trail, NetworkTrail) else certify)(trail)
+
+
 # what is derived, as a function of the strategy, and the slugs of the rules to mutate in it (None: every
 # rule it uses): each problem, the shifted softmax, and e^{x²} ln(x² + x), which reaches ∂x/∂x
 SUBJECTS = {problem.slug: (partial(derive, problem), None) for problem in PROBLEMS} | {
     SHIFTED_SOFTMAX.slug: (partial(derive, SHIFTED_SOFTMAX), {"recognise"}),
     "scalar e^(x^2) ln(x^2+x)": (partial(scalar_derivation, exp(x**2) * log(x**2 + x)), None),
+} | {f"network --wrt {wrt}": (partial(network_derivation, NETWORK_PROBLEM, wrt), None) for wrt in ("W", "b", "x")} | {
+    "network --hidden tanh --wrt V": (partial(network_derivation, NETWORK_PROBLEM, "V", hidden="tanh"), None),
 }
 
 
@@ -170,7 +195,7 @@ def test_every_mutation_of_every_rule_is_caught(capsys):
                 made += 1
                 mutated.add(target)
                 try:
-                    certify(trail)
+                    certify_any(trail)
                 except CertificationError:
                     caught += 1
                 else:

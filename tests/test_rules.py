@@ -70,6 +70,10 @@ from derive.engine.rules.constant_factor import constant_factor
 from derive.engine.rules.cosh import cosh_rule
 from derive.engine.rules.definition import definition
 from derive.engine.rules.delta_sum import delta_sum
+from derive.engine.rules.layer_chain import layer_chain
+from derive.engine.rules.layer_derivative import layer_derivative
+from derive.engine.rules.layer_lemma import layer_lemma
+from derive.engine.rules.unit_lemma import unit_lemma
 from derive.engine.rules.exp import exp_rule
 from derive.engine.rules.expand_products import expand_products
 from derive.engine.rules.factor_gap import factor_gap
@@ -193,6 +197,19 @@ def certified_equal(before, after, ctx: Context = PLAIN, constrained: bool = Fal
 # --------------------------------------------------------------------------
 # The rules apply, with the exact result
 # --------------------------------------------------------------------------
+
+
+# a linear layer of our own, past an output: u_i = Σ_n P_in q_n + g_i, and a scalar loss L = Σ_i e^{u_i}
+P, q, g, u = IndexedBase("P"), IndexedBase("q"), IndexedBase("g"), IndexedBase("u")
+NN = Symbol("N", integer=True, positive=True)
+LL = Symbol("L")
+U_DEF = Definition(u, i, Sum(P[i, n] * q[n], (n, 1, NN)) + g[i])
+LAYER = Context((U_DEF,), classes=H, scalars=((LL, Sum(exp(u[i]), (i, 1, H))),),
+                known=((Derivative(LL, u[k], evaluate=False), exp(u[k]), ()),))
+SQUARED = Context((Definition(u, i, Sum(P[i, n] ** 2 * q[n], (n, 1, NN))),), classes=H)
+G = IndexedBase("G")  # an elementwise unit of our own over the layer: G_i = tanh(u_i), i = 1..N
+UNIT = Context((Definition(G, i, tanh(u[i]), size=NN),), classes=H)
+unit_rule = partial(unit_lemma, subderive=derive_lemma)
 
 
 def applies(id, rule, node, after, kind, ctx=PLAIN, annotations=(), check=True):
@@ -679,8 +696,29 @@ APPLIES = [
         registry.LEMMA,
         RATIO,
     ),
+    # the layer rules: the certifier of the output layer cannot evaluate a two-index parameter
+    # (derive.certify.network does, in tests/test_network.py), so these rows are not certified here
+    applies(
+        "layer_chain/through-u", layer_chain, Derivative(LL, P[k, j]),
+        Sum(Mul(Derivative(LL, u[i]), Derivative(u[i], P[k, j]), evaluate=False), (i, 1, H)), registry.LAYER_CHAIN, LAYER,
+        annotations=(ann(Mark.INTERMEDIATE, u[i]),), check=False,
+    ),
+    applies("layer_lemma/at-i", layer_lemma, Derivative(LL, u[i]), exp(u[i]), registry.LAYER_LEMMA, LAYER, check=False),
+    applies(
+        "layer_derivative/weight", layer_derivative, Derivative(u[i], P[k, j]), KroneckerDelta(i, k) * q[j],
+        registry.LAYER_DERIVATIVE, LAYER, annotations=(ann(Mark.DEFINITION, u[i], U_DEF.body),), check=False,
+    ),
+    applies(
+        "layer_derivative/bias", layer_derivative, Derivative(u[i], g[k]), KroneckerDelta(i, k),
+        registry.LAYER_DERIVATIVE, LAYER, annotations=(ann(Mark.DEFINITION, u[i], U_DEF.body),), check=False,
+    ),
+    applies(
+        "layer_derivative/input", layer_derivative, Derivative(u[i], q[j]), P[i, j],
+        registry.LAYER_DERIVATIVE, LAYER, annotations=(ann(Mark.DEFINITION, u[i], U_DEF.body),), check=False,
+    ),
+    applies("unit_lemma/tanh", unit_rule, Derivative(G[i], u[k]), (1 - tanh(u[i]) ** 2) * KroneckerDelta(i, k),
+            registry.UNIT_LEMMA, UNIT, check=False),
 ]
-
 
 @pytest.mark.parametrize("rule, node, ctx, after, kind, annotations, check", APPLIES)
 def test_rule_applies(rule, node, ctx, after, kind, annotations, check):
@@ -851,8 +889,16 @@ REFUSES = [
     refuses("lemma/same-base", LEMMA, d(a[i], a[k]), ACT),
     refuses("lemma/not-a-derivative", LEMMA, a[i], ACT),
     refuses("lemma/no-substeps", partial(lemma, subderive=lambda node, ctx: ([], node)), d(a[i], z[k]), ACT),
+    refuses("layer_chain/defined-variable", layer_chain, Derivative(LL, u[i]), LAYER),
+    refuses("layer_chain/the-units-own", layer_chain, Derivative(u[i], P[k, j]), LAYER),
+    refuses("layer_chain/independent", layer_chain, Derivative(x, P[k, j]), LAYER),
+    refuses("layer_lemma/nothing-known", layer_lemma, Derivative(LL, u[i]), PLAIN),
+    refuses("layer_lemma/another-variable", layer_lemma, Derivative(LL, P[k, j]), LAYER),
+    refuses("layer_derivative/not-in-the-layer", layer_derivative, Derivative(u[i], c[k]), LAYER),
+    refuses("layer_derivative/not-linear", layer_derivative, Derivative(u[i], P[k, j]), SQUARED),
+    refuses("unit_lemma/not-elementwise", unit_rule, Derivative(u[i], P[k, j]), LAYER),
+    refuses("unit_lemma/an-output-unit-without-a-size", unit_rule, Derivative(s[i], z[k]), SQUARES),
 ]
-
 
 @pytest.mark.parametrize("rule, node, ctx", REFUSES)
 def test_rule_refuses(rule, node, ctx):

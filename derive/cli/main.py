@@ -27,9 +27,10 @@ from derive.certify import CertificationError
 from derive.present.document import DETAILS
 from derive.present.notation import PRESETS, NotationError
 from derive.cli.pipeline import (
-    FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
+    EXTENSIONS, FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
     write_documents,
 )
+from derive.cli.network import add_arguments as network_arguments, network_roles
 from derive.present import render
 from derive.present.render import TemplateError
 from derive.engine.rules.registry import RULES
@@ -134,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
     pair.add_argument("--no-check-note", dest="check_note", action="store_false",
                       help="leave out the closing note on how the steps were checked")
     pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
+    network_arguments(pair)
     listing = commands.add_parser("list", help="print the catalogue of activations and losses")
     listing.add_argument("--rules", action="store_true", help="print the rules instead: slug, name and formula, one per line")
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
@@ -212,19 +214,33 @@ def _pair(args) -> Plan:
     if args.output == "-" and (len(args.formats) != 1):
         raise UsageError("-o - writes one format to stdout; choose one with --format")
     problem = problem_of(args)
-    notation = notation_for(args.notation, args.reduction, **dict(args.symbols))
+    network = args.wrt != "z"
+    if (args.inputs, args.hidden, args.units) != (None, None, None) and not network:
+        raise UsageError("--inputs, --hidden and --units need --wrt W, b, x (or h, V, c): the output layer's own "
+                         "derivation has no network below it")
+    notation = notation_for(args.notation, args.reduction, network_roles(network, args.hidden), **dict(args.symbols))
     if "pdf" in args.formats:
         pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
     options = render.RenderOptions(args.heading, args.label_prefix, args.pause, args.check_note)
-    derivation = derive_certified(problem, notation, args.detail, args.templates, options)
-    formats = args.formats + (("beamer-pdf",) if {"beamer", "pdf"} <= set(args.formats) else ())
+    if network:
+        from derive.cli.network import derive_network_certified, hidden_argument, size_argument  # only --wrt W|b|x needs it
+
+        hidden = hidden_argument(args)
+        derivation = derive_network_certified(problem, args.wrt, size_argument(args.inputs), notation, args.detail,
+                                              args.templates, hidden)
+        slug = derivation.slug
+    else:
+        derivation = derive_certified(problem, notation, args.detail, args.templates, options)
+        slug = problem.slug
+    slides_too = {"beamer", "pdf"} <= set(args.formats) and not network  # --format beamer,pdf compiles the slides
+    formats = args.formats + (("beamer-pdf",) if slides_too else ())
     texts = {fmt: derivation.document(fmt) for fmt in formats}
     if args.output == "-":
         return ToStdout(next(iter(texts.values())))
     if args.output is not None and len(texts) == 1 and not Path(args.output).is_dir():
         return {Path(args.output): next(iter(texts.values()))}
     folder = DEFAULT_OUTPUT if args.output is None else Path(args.output)
-    return {folder / file_name(problem, fmt): text for fmt, text in texts.items()}
+    return {folder / f"{slug}.{EXTENSIONS[fmt]}": text for fmt, text in texts.items()}
 
 
 def _main_job() -> Plan:

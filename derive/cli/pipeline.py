@@ -27,7 +27,7 @@ from derive.engine.derivation import derive
 from derive.present.example import example_if_defined
 from derive.cli.files import write_all
 from derive.present.latex import name_tex
-from derive.present.notation import PRESETS, Notation, NotationError
+from derive.present.notation import HIDDEN_ROLES, NETWORK_ROLES, PRESETS, Notation, NotationError
 from derive.problem import Problem
 from derive.trail import Trail
 
@@ -156,6 +156,8 @@ def collector_paused():
 
 # letters every document may print besides the nine roles, as LaTeX, and what they stand for
 FIXED_LETTERS = {r"\delta": "the Kronecker delta", "e": "Euler's number e", "u": "the variable u of the rule statements"}
+# and those a hidden layer adds
+HIDDEN_LETTERS = {"m": "the hidden unit index m", "n": "the hidden units' summation index n"}
 # and those a mean over N examples adds
 MEAN_LETTERS = {
     "N": "the number of examples N", "n": "the example index n", "m": "the example m we differentiate for",
@@ -163,7 +165,7 @@ MEAN_LETTERS = {
 }
 
 
-def notation_for(preset: str | None = None, reduction: str = "sum", **symbols: str) -> Notation:
+def notation_for(preset: str | None = None, reduction: str = "sum", roles: tuple[str, ...] = (), **symbols: str) -> Notation:
     """A preset (``seed000``, ``seed001``) with per-symbol overrides.
 
     Every name must be shown differently from every other, and from every fixed
@@ -173,7 +175,11 @@ def notation_for(preset: str | None = None, reduction: str = "sum", **symbols: s
         raise NotationError(f"unknown notation {preset!r}; choose from {', '.join(PRESETS)}")
     notation = PRESETS[preset or "seed000"].with_symbols(**symbols)
     seen: dict[str, str] = dict(FIXED_LETTERS, **(MEAN_LETTERS if reduction == "mean" else {}))
+    if HIDDEN_ROLES[0] in roles:
+        seen.update(HIDDEN_LETTERS)
     for field in fields(notation):
+        if field.name in NETWORK_ROLES + HIDDEN_ROLES and field.name not in roles:
+            continue  # a letter this document never shows (the network's, in a document about the output layer)
         shown = name_tex(getattr(notation, field.name))
         if field.name == "error" and shown == "e":  # e_i beside e^{...}: the default, always subscripted
             continue

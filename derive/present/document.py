@@ -25,7 +25,10 @@ from derive.present.notation import Notation
 from derive.present.problem_view import ActivationView, AssumptionView, LossView, activation_view, loss_view
 from derive.present.term_order import carried_orders
 from derive.present.written_out import written_loss
-from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
+from derive.symbols import (
+    BIAS, CLASSES, ERROR, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME,
+    NETWORK_INPUT, OUTPUT, PREACTIVATION, SUM_INDEX, TARGET, UNITS, WEIGHT,
+)
 from derive.trail import Mark, Step, Trail
 
 DRAWN_MARKS = (Mark.UNDERBRACE, Mark.CANCEL)
@@ -64,6 +67,7 @@ class StepView:
     constant_tex: str | None = None  # the number a derivative was taken of (facts.constant), as LaTeX
     tidying: bool = False  # algebra with no calculus idea of its own (the rule's record says): brief leaves it out
     states_result: bool = False  # its substeps derive a result of their own (a lemma): brief states it instead
+    symbols: "Symbols | None" = None  # the names its prose uses, when they differ from the document's (a hidden unit's a_n)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,16 @@ class Symbols:
     free_index: str
     inner_index: str
     classes: str
+    weight: str = "W"
+    bias: str = "b"
+    network_input: str = "x"
+    inputs: str = "D"
+    input_index: str = "d"
+    hidden_weight: str = "V"
+    hidden_bias: str = "c"
+    hidden: str = "h"
+    preactivation: str = "a"
+    units: str = "M"
 
 
 @dataclass(frozen=True)
@@ -229,6 +243,9 @@ def symbols(notation: Notation) -> Symbols:
     canonical = {
         "output": OUTPUT, "target": TARGET, "input": INPUT, "loss": Symbol(LOSS_NAME), "error": ERROR,
         "sum_index": SUM_INDEX, "free_index": FREE_INDEX, "inner_index": INNER_INDEX, "classes": CLASSES,
+        "weight": WEIGHT, "bias": BIAS, "network_input": NETWORK_INPUT, "inputs": INPUTS, "input_index": INPUT_INDEX,
+        "hidden_weight": HIDDEN_WEIGHT, "hidden_bias": HIDDEN_BIAS, "hidden": HIDDEN, "preactivation": PREACTIVATION,
+        "units": UNITS,
     }
     return Symbols(**{f.name: to_latex(canonical[f.name], notation) for f in fields(Symbols)})
 

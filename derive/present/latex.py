@@ -23,17 +23,23 @@ from sympy.printing.latex import LatexPrinter, greek_letters_set, latex_escape, 
 from derive.present.latex_order import indexed_family, is_plain, is_short, is_unevaluated, split_product
 from derive.present.notation import Notation
 from derive.sums import SumExcept
-from derive.symbols import CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, LOSS_NAME, OUTPUT, SUM_INDEX, TARGET
+from derive.symbols import (
+    HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, PREACTIVATION, UNITS, BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
+    TARGET, WEIGHT,
+)
 
 LONG_SUM = 6  # a sum written out term by term with more terms than this is shown elided
 
 # canonical name -> Notation field holding its display name
 _INDEXED_ROLES = MappingProxyType({
     OUTPUT.label.name: "output", TARGET.label.name: "target", INPUT.label.name: "input", ERROR.label.name: "error",
+    WEIGHT.label.name: "weight", BIAS.label.name: "bias", NETWORK_INPUT.label.name: "network_input",
+    HIDDEN_WEIGHT.label.name: "hidden_weight", HIDDEN_BIAS.label.name: "hidden_bias", HIDDEN.label.name: "hidden",
+    PREACTIVATION.label.name: "preactivation",
 })
 _SYMBOL_ROLES = MappingProxyType({
     SUM_INDEX.name: "sum_index", FREE_INDEX.name: "free_index", INNER_INDEX.name: "inner_index",
-    CLASSES.name: "classes", LOSS_NAME: "loss",
+    CLASSES.name: "classes", LOSS_NAME: "loss", INPUTS.name: "inputs", INPUT_INDEX.name: "input_index", UNITS.name: "units",
 })
 # SymPy function name -> standard macro (all known to amsmath and KaTeX)
 _FUNCTION_MACROS = MappingProxyType({
@@ -111,8 +117,14 @@ class WhiteboardPrinter(LatexPrinter):
         return self._print(expr.label) if role is None else _name_tex(getattr(self._notation, role))
 
     def _print_Indexed(self, expr):
-        indices = ",".join(self._print(index) for index in expr.indices)
+        shown = [self._print(index) for index in expr.indices]
+        indices = "".join(shown) if all(len(index) == 1 and index.isalpha() for index in shown) else ",".join(shown)  # W_{kj}, W_{1,2}
         return "%s_{%s}" % (self._print(expr.base), indices)
+
+    def _print_MatrixSymbol(self, expr):
+        """A vector or matrix of the summary, named as its entries are (``O``, ``W``)."""
+        role = _INDEXED_ROLES.get(expr.name)
+        return super()._print_MatrixSymbol(expr) if role is None else _name_tex(getattr(self._notation, role))
 
     def _print_Float(self, expr):
         text = format(float(expr), ".6g")

@@ -29,6 +29,17 @@ class Notation:
     free_index: str = "k"
     inner_index: str = "j"
     classes: str = "H"
+    # past the output layer (--wrt W|b|x): Z_k = Σ_d W_kd x_d + b_k
+    weight: str = "W"
+    bias: str = "b"
+    network_input: str = "x"
+    inputs: str = "D"
+    input_index: str = "d"
+    hidden_weight: str = "V"
+    hidden_bias: str = "c"
+    hidden: str = "h"
+    preactivation: str = "a"
+    units: str = "M"
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -44,6 +55,9 @@ class Notation:
             raise NotationError(f"unknown notation symbol {unknown[0]!r}")
         return replace(self, **overrides)
 
+
+NETWORK_ROLES = ("weight", "bias", "network_input", "inputs", "input_index")  # shown only in network documents
+HIDDEN_ROLES = ("hidden_weight", "hidden_bias", "hidden", "preactivation", "units")  # and these with a hidden layer  # shown only in network documents
 
 PRESETS: dict[str, Notation] = {
     "seed000": Notation(),

@@ -88,8 +88,9 @@ def explain(context, step) -> str:
     """The prose that says why ``step``'s rule applies (``rules/<rule-id>.j2``)."""
     template = context.environment.get_template(f"rules/{step.rule}.j2")
     doc = context["doc"]
+    symbols = step.symbols or doc.symbols  # a step about another variable than Z_k (past the output layer) says which
     return template.render(
-        s=step, n=doc.symbols, doc=doc, fmt=context.get("fmt"), format=context.get("format"),
+        s=step, n=symbols, doc=doc, fmt=context.get("fmt"), format=context.get("format"),
         label_prefix=context.get("label_prefix"),
     ).strip()
 
@@ -140,3 +141,7 @@ def _tidy(text: str) -> str:
 def index(env: Environment, fmt: str, view) -> str:
     return _tidy(inline_fractions(_rendered(env, f"index.{fmt}.j2", index=view, n=view.symbols, fmt=fmt, format=fmt)))
 
+
+def network(env: Environment, fmt: str, view) -> str:
+    """A network document (``--wrt W|b|x``): ``network.<format>.j2``."""
+    return _tidy(inline_fractions(_rendered(env, f"network.{fmt}.j2", doc=view, n=view.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt)))

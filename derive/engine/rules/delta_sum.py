@@ -14,11 +14,14 @@ def _delta_partner(factor, index):
 
 
 def in_range(partner, lower, upper, ctx) -> bool | None:
-    """Whether ``partner`` lies in ``[lower, upper]``: decided for numbers, and for a free index
-    over the full class range ``1..H`` (every index of a problem runs over the classes); else unknown."""
+    """Whether ``partner`` lies in ``[lower, upper]``: decided for numbers, for a free index over the
+    full class range ``1..H`` (every index of a problem runs over the classes), and for one whose range
+    the context states (a hidden unit's, ``1..M``); else unknown."""
     if partner.is_Integer and lower.is_Integer and upper.is_Integer:
         return bool(lower <= partner <= upper)
     if lower == 1 and ctx.classes is not None and upper == ctx.classes and partner.is_Symbol and partner.is_integer:
+        return True
+    if lower == 1 and (partner, upper) in ctx.ranges:  # an index over the hidden units, 1..M
         return True
     return None
 

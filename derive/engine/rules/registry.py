@@ -26,6 +26,9 @@ from derive.engine.rules.fold import FOLD
 from derive.engine.rules.independent import INDEPENDENT
 from derive.engine.rules.index import INDEX
 from derive.engine.rules.index_split import INDEX_SPLIT
+from derive.engine.rules.layer_chain import LAYER_CHAIN
+from derive.engine.rules.layer_derivative import LAYER_DERIVATIVE
+from derive.engine.rules.layer_lemma import LAYER_LEMMA
 from derive.engine.rules.lemma import LEMMA
 from derive.engine.rules.log import LOG
 from derive.engine.rules.power import POWER
@@ -37,12 +40,13 @@ from derive.engine.rules.self import SELF
 from derive.engine.rules.sinh import SINH
 from derive.engine.rules.sum import SUM
 from derive.engine.rules.tanh import TANH
+from derive.engine.rules.unit_lemma import UNIT_LEMMA
 from derive.trail import Rule
 
 RULES: tuple[Rule, ...] = (
     DEFINITION, SUM, CONSTANT_FACTOR, INDEPENDENT, SELF, INDEX, CHAIN, LOG, EXP, TANH, SINH, COSH, POWER,
     QUOTIENT, PRODUCT, DELTA_SUM, FOLD, CASES, COMMON_DERIVATIVE, LEMMA, INDEX_SPLIT, CANCEL, FACTOR_OUT, ASSUMPTION, EXPAND,
-    COLLECT, COMMON_FACTOR, FACTOR_GAP, REJOIN, RECOGNISE,
+    COLLECT, COMMON_FACTOR, FACTOR_GAP, REJOIN, RECOGNISE, LAYER_CHAIN, LAYER_LEMMA, LAYER_DERIVATIVE, UNIT_LEMMA,
 )
 
 
