@@ -21,7 +21,7 @@ from derive.problem import Problem
 from derive.srepr import load
 from derive.symbols import FREE_INDEX, INNER_INDEX, INPUT_INDEX, OUTPUT, TARGET
 from derive.trail import Step
-from tooling import compile_latex, katex_errors, markdown_formulas, require_tool
+from tooling import compile_latex, katex_errors, markdown_formulas, require_tool, slow_after
 
 H, D = 3, 2
 x, y, W, b = IndexedBase("x"), IndexedBase("y"), IndexedBase("W"), IndexedBase("b")
@@ -99,7 +99,7 @@ def hidden_places(wrt: str):
     return table[wrt]
 
 
-@pytest.mark.parametrize("activation, loss, hidden", [("softmax", "cross-entropy", "sigmoid"), ("sigmoid", "sum-of-squares", "tanh")])
+@pytest.mark.parametrize("activation, loss, hidden", slow_after(1, [("softmax", "cross-entropy", "sigmoid"), ("sigmoid", "sum-of-squares", "tanh")]))
 @pytest.mark.parametrize("wrt", ["W", "b", "V", "c", "x"])
 def test_hidden_layer_entries_equal_sympy_diff_of_a_network_built_here(activation, loss, hidden, wrt):
     trail = network(activation, loss, wrt, H, D, hidden, M)
@@ -152,7 +152,7 @@ def entry(gradient, where):
     return gradient[where[0]][where[1]] if len(where) == 2 else gradient[where[0]]
 
 
-@pytest.mark.parametrize("activation, loss", PAIRS)
+@pytest.mark.parametrize("activation, loss", slow_after(2, PAIRS))
 @pytest.mark.parametrize("wrt", ["W", "b", "x"])
 def test_gradient_entries_equal_sympy_diff_of_a_network_built_here(activation, loss, wrt):
     trail = network(activation, loss, wrt)
