@@ -17,6 +17,7 @@ import pytest
 
 from derive.catalog import valid_pairs
 from derive.cli.pipeline import derive_certified
+from derive.present.measure import rows
 from derive.present.render import RenderOptions
 from derive.problem import Problem
 from tooling import compile_latex, overfull_boxes
@@ -206,3 +207,19 @@ def test_format_beamer_pdf_builds_both_pdfs(tmp_path, capsys):
     assert names == ["softmax-cross-entropy.beamer.pdf", "softmax-cross-entropy.beamer.tex", "softmax-cross-entropy.pdf"]
     for name in ("softmax-cross-entropy.beamer.pdf", "softmax-cross-entropy.pdf"):
         assert (tmp_path / name).read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("tex, rows_wanted", [
+    # a sum of two terms inside one bracket: broken at the +
+    (r"- \sum_{i=1}^{H} \left(\frac{\partial}{\partial Z_{k}}\left(y_{i} \ln O_{i}\right) + \frac{\partial}{\partial Z_{k}}"
+     r"\left(\left(1 - y_{i}\right) \ln\left(1 - O_{i}\right)\right)\right)", 2),
+    # one term inside the outer brackets, the sum two brackets down (binary cross-entropy's definition line)
+    (r"\frac{\partial}{\partial Z_{k}}\left(\sum_{i=1}^{H} \left(- \left(y_{i} \ln O_{i} + \left(1 - y_{i}\right)"
+     r" \ln\left(1 - O_{i}\right)\right)\right)\right)", 2),
+])
+def test_a_long_line_breaks_at_a_sign_inside_its_brackets(tex, rows_wanted):
+    found = rows(tex, 176.0)
+    assert len(found) == rows_wanted, found
+    joined = " ".join(found).replace(r"\Bigl(", r"\left(").replace(r"\Bigr)", r"\right)")
+    assert joined.replace(" ", "") == tex.replace(" ", ""), "the rows, put back together, are the line"
+    assert found[1].lstrip().startswith("+")

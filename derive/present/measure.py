@@ -183,10 +183,14 @@ def _inside_brackets(tex: str, budget: float) -> list[str] | None:
     end = _closing(tex, at, r"\left(", r"\right)")
     if end < 0 or tex[end + len(r"\right)"):].strip():
         return None
-    terms = _top_level_terms(tex[at + len(r"\left("):end])
-    if len(terms) < 2:
-        return None
+    inside = tex[at + len(r"\left("):end]
+    terms = _top_level_terms(inside)
     head = tex[:at] + r"\Bigl("
+    if len(terms) < 2:  # one term inside, such as -\left(A + B\right): break inside the bracket it holds
+        rows = _inside_brackets(inside, budget - width(head))
+        if rows is None:
+            return None
+        return [head + rows[0], *rows[1:-1], rows[-1] + r"\Bigr)"] if len(rows) > 1 else None
     rows = _pack(terms, budget - 20)
     if width(head + rows[0]) > budget and len(rows) == 1:
         return None

@@ -36,7 +36,7 @@ FORMAT_FAMILY = {"md": "md", "tex": "tex", "tex-fragment": "tex", "beamer": "tex
 TEXT_FORMATS = tuple(FORMAT_FAMILY)
 
 # the width (pt, at 10 pt type) a display line may take: a two-column host's column for the fragment
-BUDGETS = {"md": 520.0, "tex": 420.0, "tex-fragment": 188.0, "beamer": 330.0}
+BUDGETS = {"md": 520.0, "tex": 420.0, "tex-fragment": 176.0, "beamer": 330.0}
 HEADINGS = ("section", "subsection", "subsubsection", "none")
 
 __all__ = [
