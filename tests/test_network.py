@@ -8,7 +8,7 @@ import random
 from functools import lru_cache
 
 import pytest
-from sympy import IndexedBase, Rational, Matrix, MatrixSymbol, Symbol, diff, exp, log, simplify, tanh
+from sympy import Abs, IndexedBase, KroneckerDelta, Rational, Matrix, MatrixSymbol, Symbol, diff, exp, log, simplify, tanh
 
 from derive.certify import CertificationError, certify
 from derive.certify.network import certify_network
@@ -19,7 +19,7 @@ from derive.engine.hidden_layer import hidden_layer
 from derive.engine.network import derive_network
 from derive.problem import Problem
 from derive.srepr import load
-from derive.symbols import FREE_INDEX, INNER_INDEX, INPUT_INDEX, OUTPUT, TARGET
+from derive.symbols import FREE_INDEX, INNER_INDEX, INPUT_INDEX, NETWORK_INPUT, OUTPUT, TARGET
 from derive.trail import Step
 from tooling import compile_latex, katex_errors, markdown_formulas, require_tool, slow_after
 
@@ -321,3 +321,22 @@ def test_the_figure_draws_the_parameters_edges_thick(wrt, hidden, thick):
     marked = {(e.source.rstrip("0123456789"), e.target.rstrip("0123456789")) for e in figure.edges if e.highlight}
     assert marked == ({thick} if thick else set())
     assert bool(figure.highlighted) == (wrt == "x")
+
+
+@pytest.mark.parametrize("wrt", ["W", "x"])
+@pytest.mark.parametrize("name, extra", [
+    ("wrong only at k = 7", lambda: 1000 * KroneckerDelta(FREE_INDEX, 7)),
+    ("wrong only at input index 5", lambda: 1000 * KroneckerDelta(INPUT_INDEX, 5)),
+    ("wrong only where an input is below -4", lambda: Abs(NETWORK_INPUT[INPUT_INDEX] + 4) - NETWORK_INPUT[INPUT_INDEX] - 4),
+])
+def test_a_step_wrong_only_outside_small_samples_is_refused(wrt, name, extra):
+    """The second line samples a size that reaches every number an equation names, and inputs of either sign
+    up to 8 in size: a last step wrong only there is refused, not marked as tested."""
+    problem = Problem()
+    trail = derive_network(problem, wrt, None, certify(derive(problem)))
+    last = trail.steps[-1]
+    wrong = Step(last.rule, last.before, last.after + extra(), focus=None)
+    from dataclasses import replace
+
+    with pytest.raises(CertificationError):
+        certify_network(replace(trail, steps=trail.steps[:-1] + (wrong,), result=wrong.after))

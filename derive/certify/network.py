@@ -23,7 +23,7 @@ from dataclasses import replace
 from itertools import product
 
 from sympy import (
-    IndexedBase, Add, And, Basic, Derivative, Float, Indexed, Matrix, MatrixSymbol, Mul, Piecewise, Sum, Symbol, diff, expand, sympify, true,
+    IndexedBase, Add, And, Basic, Derivative, Float, Indexed, KroneckerDelta, Matrix, MatrixSymbol, Mul, Piecewise, Sum, Symbol, diff, expand, sympify, true,
 )
 
 from derive.certify.core import CertificationError
@@ -44,7 +44,11 @@ POINTS = 2             # random points per size and index pattern
 MAX_PATTERNS = 3       # index patterns per size (all of them up to this many, else a random choice)
 ENTRIES = 12           # gradient entries compared with sympy.diff at concrete sizes (all when there are fewer)
 SUMMARY_SIZES = ((3, 2, 2), (2, 3, 3))  # the matrix summary is compared entry by entry at these (H, D, M)
-LEAF_RANGE = (-1.5, 1.5)
+# The network's inputs are drawn on each scale in turn, either sign; on the larger one the weights and biases are
+# drawn below 1.5 / (the largest size), so that Z stays where 50 digits still tell O from 1 (a saturated sigmoid is not a
+# counterexample).
+LEAF_SCALES = ((0.0, 1.5), (5.0, 8.0))
+MOST_NAMED = 12        # a class or input number an equation names (k = 7) is sampled up to this one
 GRADIENT = IndexedBase("g")  # ∇_Z E in the summary, when it is not O − y
 DELTA = IndexedBase("delta")  # ∇_a E, the hidden layer's delta
 LINEAR = (INPUT, PREACTIVATION)  # the linear layers: Z = W·(x or h) + b, a = V x + c
@@ -83,14 +87,18 @@ class NetworkCertifier:
             self.evaluators[sizes] = ReferenceEvaluator(tuple(eq.xreplace(named) for eq in self.trail.definitions))
         return self.evaluators[sizes]
 
-    def point(self, sizes: tuple) -> dict:
+    def leaf(self, scale: tuple[float, float]) -> Float:
+        return Float(self.rng.choice((-1, 1)) * self.rng.uniform(*scale), PRECISION)
+
+    def point(self, sizes: tuple, scale: tuple[float, float] = LEAF_SCALES[0]) -> dict:
         uniform, named = self.rng.uniform, self.named(sizes)
         values = {}
         for base, shape in self.shapes.items():
             if base in (OUTPUT, TARGET, ERROR, INPUT, HIDDEN, PREACTIVATION):
                 continue  # defined, or drawn below (the targets)
             lasts = [int(sympify(last).xreplace(named)) for last in shape]
-            values |= {base[place]: Float(uniform(*LEAF_RANGE), PRECISION) for place in product(*(range(1, n + 1) for n in lasts))}
+            drawn = scale if base == NETWORK_INPUT or scale == LEAF_SCALES[0] else (0.0, 1.5 / max(named.values()))
+            values |= {base[place]: self.leaf(drawn) for place in product(*(range(1, n + 1) for n in lasts))}
         classes = named[CLASSES]
         if self.trail.output.targets == "any":
             targets = [Float(uniform(-3.0, 3.0), PRECISION) for _ in range(classes)]
@@ -141,11 +149,31 @@ class NetworkCertifier:
             self.current = (values, DualEvaluator(definitions, values))
         return self.current[1]
 
-    def patterns(self, symbols: list, sizes: tuple, ranges: dict) -> list[dict]:
+    def patterns(self, symbols: list, sizes: tuple, ranges: dict, numbers: tuple[int, ...] = ()) -> list[dict]:
+        """Index patterns: every one up to ``MAX_PATTERNS``, else a random choice, and each index at every
+        number an equation names (``δ_{k7}``) that its range holds."""
         named = self.named(sizes)
         choices = [range(1, int(sympify(ranges.get(s, CLASSES)).xreplace(named)) + 1) for s in symbols]
         every = [dict(zip(symbols, values)) for values in product(*choices)]
-        return every if len(every) <= MAX_PATTERNS else self.rng.sample(every, MAX_PATTERNS)
+        chosen = every if len(every) <= MAX_PATTERNS else self.rng.sample(every, MAX_PATTERNS)
+        at_named = [pattern | {symbol: number} for symbol, values in zip(symbols, choices) for number in numbers
+                    if number in values for pattern in chosen[:1]]
+        return chosen + [pattern for pattern in at_named if pattern not in chosen]
+
+    def sizes_for(self, numbers: tuple[int, ...]) -> tuple:
+        """The sampled sizes, and one large enough for the largest number an equation names (up to MOST_NAMED)."""
+        reach = max((n for n in numbers if n <= MOST_NAMED), default=0)
+        if any(all(v is None or v >= reach for v in sizes) for sizes in self.sizes):
+            return self.sizes
+        given = (self.trail.classes, self.trail.inputs, self.trail.units)
+        return self.sizes + (tuple(None if v is None else (g or max(v, reach)) for v, g in zip(self.sizes[-1], given)),)
+
+    @staticmethod
+    def named_numbers(*exprs: Basic) -> tuple[int, ...]:
+        """The index numbers the equations name: ``7`` in ``δ_{k7}`` or ``x_5``."""
+        found = {int(arg) for expr in exprs for node in expr.atoms(KroneckerDelta, Indexed)
+                 for arg in (node.args if isinstance(node, KroneckerDelta) else node.indices) if arg.is_Integer}
+        return tuple(sorted(n for n in found if n > 0))
 
     def equal(self, left: Basic, right: Basic) -> tuple[bool, str]:
         free = left.free_symbols | right.free_symbols  # a derivative binds its variable: its indices are free all the same
@@ -154,10 +182,11 @@ class NetworkCertifier:
         symbols = sorted((s for s in free if s.is_Symbol and s.is_integer and s not in (CLASSES, INPUTS, UNITS)), key=str)
         ranges = self.ranges(left, right)
         placeholders = sorted((s for s in free if s.is_Symbol and not s.is_integer and s != LOSS), key=str)  # a rule's u
-        for sizes in self.sizes:
-            for indices in self.patterns(symbols, sizes, ranges):
-                for _ in range(POINTS):
-                    values = self.point(sizes) | {u: Float(self.rng.uniform(0.2, 0.9), PRECISION) for u in placeholders}
+        numbers = self.named_numbers(left, right)
+        for sizes in self.sizes_for(numbers):
+            for indices in self.patterns(symbols, sizes, ranges, numbers):
+                for scale in LEAF_SCALES[:POINTS]:
+                    values = self.point(sizes, scale) | {u: Float(self.rng.uniform(0.2, 0.9), PRECISION) for u in placeholders}
                     a, b = self.value(left, sizes, indices, values), self.value(right, sizes, indices, values)
                     if not _agree(a, b):
                         where = ", ".join(f"{s}={v}" for s, v in indices.items())
