@@ -23,13 +23,13 @@ from dataclasses import replace
 from itertools import product
 
 from sympy import (
-    IndexedBase, Add, And, Basic, Derivative, Float, Indexed, KroneckerDelta, Matrix, MatrixSymbol, Mul, Piecewise, Sum, Symbol, diff, expand, sympify, true,
+    IndexedBase, Add, And, Basic, Derivative, Float, Indexed, Matrix, MatrixSymbol, Mul, Piecewise, Sum, Symbol, diff, expand, sympify, true,
 )
 
 from derive.certify.core import CertificationError
 from derive.certify.dual import DualEvaluator, Unsupported
 from derive.certify.numbers import PRECISION, agree_values as _agree
-from derive.certify.points import World
+from derive.certify.points import World, constant_indices
 from derive.certify.proof import attempt
 from derive.certify.reference import ReferenceEvaluator
 from derive.expressions import bound_indices, fresh_index
@@ -168,13 +168,6 @@ class NetworkCertifier:
         given = (self.trail.classes, self.trail.inputs, self.trail.units)
         return self.sizes + (tuple(None if v is None else (g or max(v, reach)) for v, g in zip(self.sizes[-1], given)),)
 
-    @staticmethod
-    def named_numbers(*exprs: Basic) -> tuple[int, ...]:
-        """The index numbers the equations name: ``7`` in ``δ_{k7}`` or ``x_5``."""
-        found = {int(arg) for expr in exprs for node in expr.atoms(KroneckerDelta, Indexed)
-                 for arg in (node.args if isinstance(node, KroneckerDelta) else node.indices) if arg.is_Integer}
-        return tuple(sorted(n for n in found if n > 0))
-
     def equal(self, left: Basic, right: Basic) -> tuple[bool, str]:
         free = left.free_symbols | right.free_symbols  # a derivative binds its variable: its indices are free all the same
         free |= {s for side in (left, right) for n in side.atoms(Derivative) for v in n.variables for s in v.free_symbols}
@@ -182,7 +175,7 @@ class NetworkCertifier:
         symbols = sorted((s for s in free if s.is_Symbol and s.is_integer and s not in (CLASSES, INPUTS, UNITS)), key=str)
         ranges = self.ranges(left, right)
         placeholders = sorted((s for s in free if s.is_Symbol and not s.is_integer and s != LOSS), key=str)  # a rule's u
-        numbers = self.named_numbers(left, right)
+        numbers = constant_indices(left, right)
         for sizes in self.sizes_for(numbers):
             for indices in self.patterns(symbols, sizes, ranges, numbers):
                 for scale in LEAF_SCALES[:POINTS]:
