@@ -227,12 +227,12 @@ def _pair(args) -> Plan:
 
         hidden = hidden_argument(args)
         derivation = derive_network_certified(problem, args.wrt, size_argument(args.inputs), notation, args.detail,
-                                              args.templates, hidden)
+                                              args.templates, hidden, options)
         slug = derivation.slug
     else:
         derivation = derive_certified(problem, notation, args.detail, args.templates, options)
         slug = problem.slug
-    slides_too = {"beamer", "pdf"} <= set(args.formats) and not network  # --format beamer,pdf compiles the slides
+    slides_too = {"beamer", "pdf"} <= set(args.formats)  # --format beamer,pdf compiles the slides
     formats = args.formats + (("beamer-pdf",) if slides_too else ())
     texts = {fmt: derivation.document(fmt) for fmt in formats}
     if args.output == "-":

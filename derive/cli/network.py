@@ -31,6 +31,7 @@ class NetworkDerivation:
     notation: Notation = Notation()
     detail: str = "standard"
     templates: Path | None = None
+    options: render.RenderOptions = render.RenderOptions()
 
     @property
     def slug(self) -> str:
@@ -52,18 +53,21 @@ class NetworkDerivation:
             return network_json_text(self.trail, self.notation)
         if fmt == "pdf":
             return build_pdf(self.document("tex"))
-        return render.network(render.environment(self.templates), fmt, self.view)
+        if fmt == "beamer-pdf":
+            return build_pdf(self.document("beamer"))
+        return render.network(render.environment(self.templates), fmt, self.view, self.options)
 
 
 def derive_network_certified(problem: Problem, wrt: str, inputs: int | None, notation: Notation = Notation(),
                              detail: str = "standard", templates: Path | None = None,
-                             hidden: Hidden | None = None) -> NetworkDerivation:
+                             hidden: Hidden | None = None,
+                             options: render.RenderOptions = render.RenderOptions()) -> NetworkDerivation:
     """The output layer's derivation, certified, then the network's, certified: or ``CertificationError``."""
     if problem.reduction != "sum":
         raise ProblemError(f"--reduction {problem.reduction} is not supported with --wrt {wrt} (only sum)")
     output = certify(derive(problem))
     trail = certify_network(derive_network(problem, wrt, inputs, output, hidden=hidden))
-    return NetworkDerivation(problem, trail, notation, detail, templates)
+    return NetworkDerivation(problem, trail, notation, detail, templates, options)
 
 
 def size_argument(text: str | None, flag: str = "--inputs", largest: int = MAX_INPUTS) -> int | None:

@@ -36,9 +36,15 @@ if TYPE_CHECKING:
 SLIDE_WIDTH = 300.0  # about the width (pt) a slide's display line may take beside the quantity it is about
 
 # Steps the reader needs a sentence for: the chain stops before them.
-PIVOTAL = ("lemma", "index-split", "assumption")
+PIVOTAL = ("lemma", "index-split", "assumption", "layer-lemma", "unit-lemma")
 # Rules that a brief document never folds into a neighbour: they carry the idea of the derivation.
-KEPT_IN_BRIEF = ("definition", "lemma", "index-split", "assumption", "cases")
+KEPT_IN_BRIEF = ("definition", "lemma", "index-split", "assumption", "cases", "layer-lemma", "unit-lemma")
+# Lemmas: their value is laid out before the line that substitutes it (derived here, or recalled at brief).
+LEMMAS = ("lemma", "unit-lemma", "layer-lemma")
+# Lemmas derived in a document of their own (the output layer's gradient, in a network document): always recalled.
+RECALLED = ("layer-lemma",)
+# Network lemmas whose substitution a brief document writes on one line with the routine steps after it.
+SUBSTITUTED_IN_BRIEF = ("layer-lemma", "unit-lemma")
 # Inside a lemma, the elementary derivatives a standard document writes as one line.
 ELEMENTARY = ("chain", "index", "exp", "sum", "independent", "constant-factor", "power", "log", "tanh", "sinh", "cosh", "self")
 
@@ -122,7 +128,11 @@ def _groups(steps: tuple["StepView", ...], detail: str, depth: int) -> list[list
             and step.rule == "constant-factor" and step.constant == previous[0].constant
         )
         minor = _minor(step, detail, depth) and all(_minor(s, detail, depth) for s in previous or ())
-        if previous is not None and (joins_lemma or joins_factor or minor):
+        after_lemma = (  # brief: a network lemma substituted and the routine steps after it, on one line
+            detail == "brief" and previous is not None and previous[0].rule in SUBSTITUTED_IN_BRIEF
+            and _minor(step, detail, depth)
+        )
+        if previous is not None and (joins_lemma or joins_factor or minor or after_lemma):
             previous.append(step)
         else:
             groups.append([step])
@@ -155,20 +165,26 @@ class _Builder:
                 self._map(sub, number)
 
     def has_side(self, step: "StepView") -> bool:
-        return bool(step.substeps) and (step.rule in ("lemma", "assumption") or self.detail == "full")
+        if step.rule in RECALLED:
+            return True
+        return bool(step.substeps) and (step.rule in LEMMAS + ("assumption",) or self.detail == "full")
 
     def side(self, step: "StepView", depth: int) -> int | None:
         """Lay out what ``step`` needs before its own line (a lemma, how an assumption is used); its last line."""
+        if step.rule in RECALLED:  # stated as the step uses it, at its index
+            line = self.line([step], step.focus_after, ())
+            self.blocks.append(Block("recall", "lemma", step.focus_before, None, (line,), step))
+            return line.number
         if not step.substeps:
             return None
-        if step.rule == "lemma" and self.detail == "brief":
+        if step.rule in LEMMAS and self.detail == "brief":
             last = step.substeps[-1]
             line = self.line([step], last.after, ())
             self.used.update(sub.rule for sub in step.substeps)
             self.blocks.append(Block("recall", "lemma", last.lhs, None, (line,), step))
             return line.number
-        if step.rule == "lemma" or step.rule == "assumption" or self.detail == "full":
-            role = {"lemma": "lemma", "assumption": "assumption"}.get(step.rule, "detail")
+        if step.rule in LEMMAS or step.rule == "assumption" or self.detail == "full":
+            role = "lemma" if step.rule in LEMMAS else {"assumption": "assumption"}.get(step.rule, "detail")
             first = step.substeps[0]
             start = None if first.before == first.lhs else first.before
             return self.chain(step.substeps, first.lhs, start, role, depth + 1, step)
@@ -196,8 +212,9 @@ class _Builder:
         return self.next_number - 1
 
 
-def layout(steps: tuple["StepView", ...], lhs: str, start: str, detail: str) -> Layout:
-    """The trail's steps (every one, as the full trail numbers them) laid out at ``detail``."""
+def layout(steps: tuple["StepView", ...], lhs: str, start: str | None, detail: str) -> Layout:
+    """The trail's steps (every one, as the full trail numbers them) laid out at ``detail``; ``start``: the
+    expression the main chain starts from (None: its first line follows ``lhs`` at once)."""
     builder = _Builder(detail)
     builder.chain(steps, lhs, start, "main", 0)
     return Layout(tuple(builder.blocks), dict(builder.lines_of))

@@ -3,8 +3,8 @@
 SymPy sorts the factors of a product by its own canonical key, so ``y_i/O_i``
 times a derivative comes out as ``1/O_i, dO_i/dZ_k, y_i``.  On a whiteboard a
 lecturer writes the numeric coefficient first, then targets, outputs, inputs,
-other plain factors, bracketed sums, applied functions (``\\ln O_i``, ``e^{Z_k}``,
-``\\delta_{ik}``), sums, and the derivative fractions last, in chain-rule order
+other plain factors (a network's weights), bracketed sums, applied functions (``\\ln O_i``, ``e^{Z_k}``,
+``\\delta_{ik}``), sums, a layer's inputs (``x_d``, ``h_m``), and the derivative fractions last, in chain-rule order
 (``dE/dO_i`` before ``dO_i/dZ_k``).  Held values (``UnevaluatedExpr``: a value the
 engine substituted and keeps apart until it cancels) stand where the derivative
 they replaced stood, after the fraction.  Every key is built from
@@ -22,11 +22,15 @@ from types import MappingProxyType
 from sympy import Add, Derivative, Idx, Indexed, Mul, Piecewise, Pow, Sum, Symbol, UnevaluatedExpr, default_sort_key
 
 from derive.sums import SumExcept
-from derive.symbols import INPUT, OUTPUT, TARGET
+from derive.symbols import HIDDEN, INPUT, NETWORK_INPUT, OUTPUT, TARGET
 
-# rank of a plain indexed factor by its canonical base name: y before o before z
-_BASE_RANK = MappingProxyType({TARGET.label.name: 1, OUTPUT.label.name: 2, INPUT.label.name: 3})
-_OTHER_PLAIN, _BRACKETED, _APPLIED, _SUMS, _DERIVATIVES = 4, 5, 6, 7, 8
+_OTHER_PLAIN, _BRACKETED, _APPLIED, _SUMS, _LAYER_INPUTS, _DERIVATIVES = 4, 5, 6, 7, 7.5, 8
+# rank of a plain indexed factor by its canonical base name: y before o before z; a layer's inputs (the network's
+# x_d, the hidden outputs h_m) last, as in a weight's gradient (O_k - y_k) x_j and in the layer W_id x_d
+_BASE_RANK = MappingProxyType({
+    TARGET.label.name: 1, OUTPUT.label.name: 2, INPUT.label.name: 3,
+    NETWORK_INPUT.label.name: _LAYER_INPUTS, HIDDEN.label.name: _LAYER_INPUTS,
+})
 _SLOT = Symbol("slot", integer=True)  # stands for the index a written-out sum runs over
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sympy import Derivative, Eq, KroneckerDelta, Mul, Sum
+from sympy import Add, Derivative, Eq, Indexed, KroneckerDelta, Mul, Sum, preorder_traversal
 
+from derive.present.chains import Layout, layout
 from derive.present.document import DETAILS, Formatter, StepView, Symbols, at_detail, symbols
 from derive.present.network_figure import NetworkFigure, network_figure
 from derive.present.problem_view import ActivationView, LossView, activation_view, loss_view
 from derive.present.notation import Notation
+from derive.present.term_order import default_order
 from derive.symbols import (
     BIAS, CLASSES, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INPUT, INPUTS, LOSS, NETWORK_INPUT, UNITS, WEIGHT,
 )
@@ -73,6 +75,27 @@ class NetworkView:
     symbols: Symbols
     figure: NetworkFigure | None = None
     omitted: tuple[str, ...] = ()
+    layout: Layout | None = None  # the steps as whiteboard chains at this detail level (derive.present.chains)
+
+
+def _layer_orders(trail: NetworkTrail) -> dict:
+    """A layer written as a lecturer writes it, ``Z_i = Σ_d W_id x_d + b_i``: in every sum that holds a bias, the
+    bias goes last (the printer's own order puts it first)."""
+    biases = (BIAS, HIDDEN_BIAS)
+    orders = {}
+    pending, written = list(trail.steps), list(trail.definitions)
+    while pending:  # the layer as a step's prose states it, at that step's indices
+        step = pending.pop()
+        written.extend(a.note for a in step.annotations if a.note is not None)
+        pending.extend(step.substeps)
+    for definition in written:
+        for node in preorder_traversal(definition):
+            if isinstance(node, Add) and node not in orders:
+                terms = default_order(node)
+                last = tuple(t for t in terms if isinstance(t, Indexed) and t.base in biases)
+                if last:
+                    orders[node] = tuple(t for t in terms if t not in last) + last
+    return orders
 
 
 def _summary_lhs(fmt: Formatter, name: str) -> str:
@@ -146,7 +169,7 @@ def _with_symbols(view: StepView, step: Step, fmt: Formatter, base: Symbols, uni
 def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str | None, detail: str = "standard") -> NetworkView:
     if detail not in DETAILS:
         raise ValueError(detail)
-    fmt = Formatter(notation)
+    fmt = Formatter(notation, _layer_orders(trail))
     lhs = fmt.tex(trail.start)
     base_symbols = symbols(notation)
     units = UNITS if trail.units is None else trail.units
@@ -195,4 +218,5 @@ def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str |
         symbols=base_symbols,
         figure=network_figure(trail.wrt, trail.classes, trail.inputs, trail.units, trail.hidden is not None, notation),
         omitted=tuple(step.number for step in every if step.number not in shown),
+        layout=layout(every, lhs, None, detail),
     )

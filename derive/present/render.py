@@ -142,6 +142,10 @@ def index(env: Environment, fmt: str, view) -> str:
     return _tidy(inline_fractions(_rendered(env, f"index.{fmt}.j2", index=view, n=view.symbols, fmt=fmt, format=fmt)))
 
 
-def network(env: Environment, fmt: str, view) -> str:
+def network(env: Environment, fmt: str, view, options: RenderOptions = RenderOptions()) -> str:
     """A network document (``--wrt W|b|x``): ``network.<format>.j2``."""
-    return _tidy(inline_fractions(_rendered(env, f"network.{fmt}.j2", doc=view, n=view.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt)))
+    return _tidy(inline_fractions(_rendered(
+        env, f"network.{fmt}.j2", doc=view, n=view.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt,
+        label_prefix=options.label_prefix or view.slug or "derive", heading=options.heading, pause=options.pause,
+        check_note=options.check_note, budget=BUDGETS[fmt],
+    )))
