@@ -22,7 +22,7 @@ _WIDTHS = {
     r"\qquad": 22.0, r"\,": 2.0, r"\;": 3.5, r"\ ": 4.0, r"\neq": 13.0, r"\le": 13.0, r"\ge": 13.0,
     r"\in": 11.0, r"\cdot": 7.0, r"\times": 12.0, r"\tanh": 22.0, r"\sinh": 20.0, r"\cosh": 21.0,
     r"\exp": 17.0, r"\sqrt": 8.0, r"\left": 0.0, r"\right": 0.0, r"\Bigl": 0.0, r"\Bigr": 0.0,
-    r"\lbrace": 5.0, r"\rbrace": 5.0, r"\infty": 10.0, r"\mid": 7.0,
+    r"\lbrace": 5.0, r"\rbrace": 5.0, r"\infty": 10.0, r"\mid": 7.0, r"\Biggl": 4.0, r"\Biggr": 4.0,
 }
 _WRAPPERS = {r"\cancel", r"\mathrm", r"\mathbf", r"\operatorname", r"\boxed", r"\hat", r"\bar", r"\tilde", r"\overline", r"\sqrt"}
 _TEXT = {r"\text", r"\textit", r"\textrm", r"\mbox"}
@@ -219,6 +219,84 @@ def _fraction_numerator(tex: str, budget: float) -> list[str] | None:
     return rows
 
 
+_SUM_HEAD = re.compile(r"\\sum_\{[^{}]*\}(\^\{[^{}]*\})?")
+_OPENING = re.compile(r"(?:(?:\\sum_\{[^{}]*\}(?:\^\{[^{}]*\})?|\\Bigg?l\()\s*)*")  # sums and big brackets a factor opens with
+_CLOSING = re.compile(r"(?:\s*\\Bigg?r\))*$")
+_FACTOR_STARTS = (r"\frac{\partial", r"\left(", r"\sum_", r"\delta_")
+
+
+def _factors(tex: str) -> list[str]:
+    """A product with no top-level sign cut before each factor that opens a bracket, a sum, a Kronecker delta or
+    a derivative, outside every group and bracket."""
+    cuts, depth, at = [], 0, 0
+    while at < len(tex):
+        if depth == 0 and at > 0 and any(tex.startswith(start, at) for start in _FACTOR_STARTS):
+            cuts.append(at)
+        if tex.startswith(r"\begin", at) or tex.startswith(r"\end", at):  # an environment is one factor
+            depth += 1 if tex.startswith(r"\begin", at) else -1
+            at += 4
+        elif tex.startswith(r"\left", at):
+            depth, at = depth + 1, at + 5
+        elif tex.startswith(r"\right", at):
+            depth, at = depth - 1, at + 7  # past the bracket it closes
+            if depth == 0:
+                cuts.append(at)
+        elif tex[at] == "\\":
+            at += 2
+        else:
+            depth += {"{": 1, "}": -1}.get(tex[at], 0)
+            at += 1
+    bounds = [0, *sorted(set(cuts)), len(tex)]
+    pieces: list[str] = []
+    for a, b in zip(bounds, bounds[1:]):
+        piece = tex[a:b].strip()
+        if pieces and _SUM_HEAD.fullmatch(pieces[-1]):  # a sum stays on the row of what it sums
+            pieces[-1] += " " + piece
+        elif piece:
+            pieces.append(piece)
+    return pieces
+
+
+def _opened(piece: str) -> list[str] | None:
+    """A factor ``\\sum_i \\left(A B\\right)`` (the sum optional) as its own terms, or else its own factors,
+    inside big brackets."""
+    head = _OPENING.match(piece).group(0)
+    tail = _CLOSING.search(piece).group(0)
+    body = piece[len(head):len(piece) - len(tail)].strip()
+    if not (body.startswith(r"\left(") and body.endswith(r"\right)")):
+        return None
+    if _closing(body, 0, r"\left(", r"\right)") != len(body) - len(r"\right)"):
+        return None  # (A)(B): two brackets, not one
+    within = body[len(r"\left("):-len(r"\right)")]
+    inside = _top_level_terms(within)
+    inside = inside if len(inside) > 1 else _factors(within)
+    if len(inside) < 2:
+        return None
+    big = "Bigg" if r"\sum" in within or r"\frac" in within else "Big"  # as tall as what the bracket holds
+    inside[0] = head + "\\" + big + "l(" + inside[0]
+    inside[-1] = inside[-1] + "\\" + big + "r)" + tail
+    return inside
+
+
+def _product_rows(tex: str, budget: float) -> list[str] | None:
+    """A long product broken between its factors, each row after the first starting with ``\\times`` (or the sign
+    of a term, inside a bracket that was opened); a factor
+    too wide for a row, a bracket (or a sum of one), is opened: its own factors inside big brackets."""
+    factors = _factors(tex)
+    for _ in range(3):
+        widest = max(range(len(factors)), key=lambda at: width(factors[at]))
+        opened = _opened(factors[widest]) if width(factors[widest]) > budget - 20 else None
+        if opened is None:
+            break
+        factors = factors[:widest] + opened + factors[widest + 1:]
+    if len(factors) < 2:
+        return None
+    packed = _pack(factors, budget - 14)
+    if len(packed) < 2:
+        return None
+    return [packed[0]] + [row if row[:1] in "+-" else r"\times " + row for row in packed[1:]]
+
+
 def rows(tex: str, budget: float) -> list[str]:
     """``tex`` as one row, or broken into rows no wider than ``budget`` where it can be (see the module)."""
     if width(tex) <= budget:
@@ -226,4 +304,4 @@ def rows(tex: str, budget: float) -> list[str]:
     terms = _top_level_terms(tex)
     if len(terms) > 1:
         return _pack(terms, budget)
-    return _inside_brackets(tex, budget) or _fraction_numerator(tex, budget) or [tex]
+    return _inside_brackets(tex, budget) or _fraction_numerator(tex, budget) or _product_rows(tex, budget) or [tex]
