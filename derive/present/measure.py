@@ -187,6 +187,8 @@ def _inside_brackets(tex: str, budget: float) -> list[str] | None:
     terms = _top_level_terms(inside)
     head = tex[:at] + r"\Bigl("
     if len(terms) < 2:  # one term inside, such as -\left(A + B\right): break inside the bracket it holds
+        if len(_factors(inside.lstrip("+- "))) > 1:
+            return None  # a product of several factors: broken between them (_product_rows), not inside a small bracket
         rows = _inside_brackets(inside, budget - width(head))
         if rows is None:
             return None
@@ -257,14 +259,14 @@ def _factors(tex: str) -> list[str]:
     return pieces
 
 
-def _opened(piece: str) -> list[str] | None:
+def _opened(piece: str, budget: float) -> list[str] | None:
     """A factor ``\\sum_i \\left(A B\\right)`` (the sum optional) as its own terms, or else its own factors,
     inside big brackets."""
     head = _OPENING.match(piece).group(0)
     tail = _CLOSING.search(piece).group(0)
     body = piece[len(head):len(piece) - len(tail)].strip()
-    if not (body.startswith(r"\left(") and body.endswith(r"\right)")):
-        return None
+    if not (body.startswith(r"\left(") and body.endswith(r"\right)")) or width(body) < budget / 2:
+        return None  # not a bracket, or one small enough to stay whole on a row
     if _closing(body, 0, r"\left(", r"\right)") != len(body) - len(r"\right)"):
         return None  # (A)(B): two brackets, not one
     within = body[len(r"\left("):-len(r"\right)")]
@@ -285,7 +287,7 @@ def _product_rows(tex: str, budget: float) -> list[str] | None:
     factors = _factors(tex)
     for _ in range(3):
         widest = max(range(len(factors)), key=lambda at: width(factors[at]))
-        opened = _opened(factors[widest]) if width(factors[widest]) > budget - 20 else None
+        opened = _opened(factors[widest], budget) if width(factors[widest]) > budget - 20 else None
         if opened is None:
             break
         factors = factors[:widest] + opened + factors[widest + 1:]

@@ -138,7 +138,7 @@ def _variable_symbols(fmt: Formatter, base_symbols: Symbols, variable, last) -> 
 
 
 def _sifted(step: Step):
-    """The index a sifting step keeps (``k`` in ``Σ_i f_i δ_ik``) and the sum's last value, or None."""
+    """The index a sifting step keeps (``k`` in ``Σ_i f_i δ_ik``), the sum's last value and its index, or None."""
     node = step.before if step.focus is None else step.focus[0]
     if not isinstance(node, Sum):
         return None
@@ -146,7 +146,7 @@ def _sifted(step: Step):
     for factor in Mul.make_args(node.function):
         if isinstance(factor, KroneckerDelta) and index in factor.args:
             partner = factor.args[1] if factor.args[0] == index else factor.args[0]
-            return partner, last
+            return partner, last, index
     return None
 
 
@@ -157,7 +157,7 @@ def _with_symbols(view: StepView, step: Step, fmt: Formatter, base: Symbols, uni
     if unit is not None:
         symbols = _variable_symbols(fmt, base, unit[0], unit[1])
     if step.rule.slug == "delta-sum" and (sifted := _sifted(step)) is not None:
-        symbols = replace(symbols or base, free_index=fmt.tex(sifted[0]), classes=fmt.tex(sifted[1]))
+        symbols = replace(symbols or base, free_index=fmt.tex(sifted[0]), classes=fmt.tex(sifted[1]), sum_index=fmt.tex(sifted[2]))
     inner = unit
     if step.rule.slug == "unit-lemma":
         derivative = step.before if step.focus is None else step.focus[0]
