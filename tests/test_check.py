@@ -21,6 +21,7 @@ from derive.check.claims import (
     ClaimError, Reference, check, diagonal_entry, read_claim, reference, sample_points, symbolic_proof,
 )
 from derive.cli.check_arguments import add_parser
+from derive.cli.usage import UsageError
 from derive.cli.main import problem_of
 from derive.check.diagnose import TARGET_FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
@@ -35,10 +36,6 @@ SEED_CLAIM = "(y[k] - o[k])/(o[k]*(1 - o[k]))"  # seed 001: dE/do_j "derived" by
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
-
-
-class UsageError(Exception):
-    pass
 
 
 def parse(argv):
