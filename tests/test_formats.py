@@ -124,8 +124,11 @@ def test_slides_show_chains_and_the_lemma_on_one_frame(trails):
 # -- Markdown: KaTeX parses every formula; only display maths is numbered ---------------------------
 
 
-@pytest.mark.parametrize("name", ["flagship", "flagship-H3", "flagship-H8", "sigmoid-bce", "softplus-poisson"])
-@pytest.mark.parametrize("detail", ["brief", "standard", "full"])
+@pytest.mark.parametrize("name, detail", [  # the flagship at every level, and one level of each other, in the default tier
+    (name, detail) if name == "flagship" or (name, detail) in {("flagship-H3", "brief"), ("sigmoid-bce", "full")}
+    else pytest.param(name, detail, marks=pytest.mark.slow)
+    for name in ["flagship", "flagship-H3", "flagship-H8", "sigmoid-bce", "softplus-poisson"] for detail in ["brief", "standard", "full"]
+])
 def test_every_markdown_formula_parses_in_katex_strict(name, detail, trails):
     notation = PRESETS["seed001"] if detail == "full" else Notation()
     text = derivation(trails, name, detail=detail, notation=notation).document("md")
@@ -314,6 +317,7 @@ def run_in_fresh_processes(tmp_path, argv, seeds=("0", "1", "4242")) -> list[dic
     return runs
 
 
+@pytest.mark.slow  # test_determinism runs three hash seeds at once on every text format in the default tier
 def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
     runs = run_in_fresh_processes(tmp_path, [
         "pair", "sigmoid", "binary-cross-entropy", "--format", "md,tex,tex-fragment,beamer", "--detail", "full",
@@ -323,12 +327,13 @@ def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
     assert runs[0] == runs[1] == runs[2]
 
 
-@pytest.mark.slow  # the chain-substeps JSON below stays in the default tier
+@pytest.mark.slow
 def test_flagship_json_is_byte_identical_across_hash_seeds(tmp_path):
     runs = run_in_fresh_processes(tmp_path, ["pair", "softmax", "cross-entropy", "--H", "3", "--format", "json,md"], ("0", "99"))
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow
 def test_json_with_chain_substeps_is_byte_identical_across_runs(tmp_path):
     runs = run_in_fresh_processes(tmp_path, ["pair", "sigmoid", "binary-cross-entropy", "--format", "json,md"], ("0", "1"))
     assert runs[0] == runs[1]

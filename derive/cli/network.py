@@ -12,9 +12,10 @@ from pathlib import Path
 
 from derive.certify import certify
 from derive.certify.network import certify_network
+from derive.cli.usage import whole_number
 from derive.engine.derivation import derive
 from derive.engine.hidden_layer import MAX_UNITS, Hidden
-from derive.engine.network import HIDDEN_PARAMETERS, MAX_INPUTS, derive_network
+from derive.engine.network import HIDDEN_PARAMETERS, MAX_INPUTS, check_sizes, derive_network
 from derive.present import render
 from derive.present.network_view import NetworkView, network_view
 from derive.present.notation import HIDDEN_ROLES, NETWORK_ROLES, Notation
@@ -65,21 +66,10 @@ def derive_network_certified(problem: Problem, wrt: str, inputs: int | None, not
     """The output layer's derivation, certified, then the network's, certified: or ``CertificationError``."""
     if problem.reduction != "sum":
         raise ProblemError(f"--reduction {problem.reduction} is not supported with --wrt {wrt} (only sum)")
+    check_sizes(problem.classes, inputs, None if hidden is None else hidden.units)  # before the output layer is derived
     output = certify(derive(problem))
     trail = certify_network(derive_network(problem, wrt, inputs, output, hidden=hidden))
     return NetworkDerivation(problem, trail, notation, detail, templates, options)
-
-
-def size_argument(text: str | None, flag: str = "--inputs", largest: int = MAX_INPUTS) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise ProblemError(f"{flag} expects a whole number, got {text!r}") from None
-    if not 1 <= value <= largest:
-        raise ProblemError(f"{flag} must be between 1 and {largest}, got {value}")
-    return value
 
 
 def hidden_argument(args) -> Hidden | None:
@@ -87,7 +77,7 @@ def hidden_argument(args) -> Hidden | None:
     from derive.engine.hidden_layer import hidden_layer
     from derive.catalog import ACTIVATIONS
 
-    units = size_argument(args.units, "--units", MAX_UNITS)
+    units = args.units
     if args.hidden is None:
         if units is not None:
             raise ProblemError("--units needs --hidden ACTIVATION")
@@ -109,9 +99,9 @@ def network_roles(network: bool, hidden) -> tuple[str, ...]:
 def add_arguments(pair) -> None:
     pair.add_argument("--wrt", choices=WRT, default="z",
                       help="differentiate by the output layer's inputs z (default), its weights W, biases b, or the inputs x")
-    pair.add_argument("--inputs", dest="inputs", default=None, metavar="D",
+    pair.add_argument("--inputs", dest="inputs", type=whole_number("--inputs", MAX_INPUTS), default=None, metavar="D",
                       help=f"a concrete number of network inputs, 1 <= D <= {MAX_INPUTS} (default: symbolic D)")
     pair.add_argument("--hidden", default=None, metavar="ACT2",
                       help="a hidden layer before the output layer: an elementwise activation, by name or as 'tanh(z)'")
-    pair.add_argument("--units", default=None, metavar="M",
+    pair.add_argument("--units", type=whole_number("--units", MAX_UNITS), default=None, metavar="M",
                       help=f"with --hidden: a concrete number of hidden units, 1 <= M <= {MAX_UNITS} (default: symbolic M)")
