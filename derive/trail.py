@@ -28,6 +28,13 @@ class Rule:
     out), a ``placeholder_substeps`` rule's substeps work on a placeholder, so they join up only
     among themselves (the chain rule's elementary substep), and a ``states_result`` rule's substeps
     derive a result that stands on its own (a lemma): a brief document states it in place of them.
+
+    How a whiteboard document lays a step out (``derive.present.chains``) is said here too: a ``pivotal``
+    step needs a sentence, so its chain stops before it; a brief document never folds a ``kept_in_brief``
+    step into a neighbour (it carries an idea of the derivation); inside a lemma, a standard document writes
+    a run of ``elementary`` derivatives as one line.  A ``lemma`` rule's value is laid out before the line
+    that substitutes it: ``"derived"`` by its substeps (recalled at brief), ``"recalled"`` from another
+    document (the output layer's gradient, in a network document).
     """
 
     slug: str
@@ -37,6 +44,10 @@ class Rule:
     tidying: bool = False
     placeholder_substeps: bool = False
     states_result: bool = False
+    pivotal: bool = False
+    kept_in_brief: bool = False
+    elementary: bool = False
+    lemma: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,18 +35,8 @@ if TYPE_CHECKING:
 
 SLIDE_WIDTH = 300.0  # about the width (pt) a slide's display line may take beside the quantity it is about
 
-# Steps the reader needs a sentence for: the chain stops before them.
-PIVOTAL = ("lemma", "index-split", "assumption", "layer-lemma", "unit-lemma")
-# Rules that a brief document never folds into a neighbour: they carry the idea of the derivation.
-KEPT_IN_BRIEF = ("definition", "lemma", "index-split", "assumption", "cases", "layer-lemma", "unit-lemma")
-# Lemmas: their value is laid out before the line that substitutes it (derived here, or recalled at brief).
-LEMMAS = ("lemma", "unit-lemma", "layer-lemma")
-# Lemmas derived in a document of their own (the output layer's gradient, in a network document): always recalled.
-RECALLED = ("layer-lemma",)
-# Network lemmas whose substitution a brief document writes on one line with the routine steps after it.
-SUBSTITUTED_IN_BRIEF = ("layer-lemma", "unit-lemma")
-# Inside a lemma, the elementary derivatives a standard document writes as one line.
-ELEMENTARY = ("chain", "index", "exp", "sum", "independent", "constant-factor", "power", "log", "tanh", "sinh", "cosh", "self")
+# How each step is laid out is said by its rule's record (derive.trail.Rule: pivotal, kept_in_brief, elementary,
+# lemma), copied onto the step's view; this module keeps no list of rules of its own.
 
 
 @dataclass(frozen=True)
@@ -106,13 +96,13 @@ def _struck(step: "StepView") -> bool:
 
 def _minor(step: "StepView", detail: str, depth: int) -> bool:
     """Whether ``step`` may share a line with its neighbours at ``detail``."""
-    if step.rule in PIVOTAL or _struck(step) or detail == "full":
+    if step.pivotal or _struck(step) or detail == "full":
         return False
     if detail == "brief":
-        return step.rule not in KEPT_IN_BRIEF
+        return not step.kept_in_brief
     if step.tidying or (step.rule == "constant-factor" and step.constant == "-1"):
         return True
-    return depth > 0 and step.rule in ELEMENTARY
+    return depth > 0 and step.elementary
 
 
 def _groups(steps: tuple["StepView", ...], detail: str, depth: int) -> list[list["StepView"]]:
@@ -128,9 +118,9 @@ def _groups(steps: tuple["StepView", ...], detail: str, depth: int) -> list[list
             and step.rule == "constant-factor" and step.constant == previous[0].constant
         )
         minor = _minor(step, detail, depth) and all(_minor(s, detail, depth) for s in previous or ())
-        after_lemma = (  # brief: a network lemma substituted and the routine steps after it, on one line
-            detail == "brief" and previous is not None and previous[0].rule in SUBSTITUTED_IN_BRIEF
-            and _minor(step, detail, depth)
+        after_lemma = (  # brief: a lemma substituted and the routine steps after it, on one line
+            detail == "brief" and previous is not None and bool(previous[0].lemma)
+            and not any(s.pivotal for s in previous[1:]) and _minor(step, detail, depth)
         )
         if previous is not None and (joins_lemma or joins_factor or minor or after_lemma):
             previous.append(step)
@@ -165,26 +155,26 @@ class _Builder:
                 self._map(sub, number)
 
     def has_side(self, step: "StepView") -> bool:
-        if step.rule in RECALLED:
+        if step.lemma == "recalled":
             return True
-        return bool(step.substeps) and (step.rule in LEMMAS + ("assumption",) or self.detail == "full")
+        return bool(step.substeps) and (bool(step.lemma) or step.rule == "assumption" or self.detail == "full")
 
     def side(self, step: "StepView", depth: int) -> int | None:
         """Lay out what ``step`` needs before its own line (a lemma, how an assumption is used); its last line."""
-        if step.rule in RECALLED:  # stated as the step uses it, at its index
+        if step.lemma == "recalled":  # stated as the step uses it, at its index
             line = self.line([step], step.focus_after, ())
             self.blocks.append(Block("recall", "lemma", step.focus_before, None, (line,), step))
             return line.number
         if not step.substeps:
             return None
-        if step.rule in LEMMAS and self.detail == "brief":
+        if step.lemma and self.detail == "brief":
             last = step.substeps[-1]
             line = self.line([step], last.after, ())
             self.used.update(sub.rule for sub in step.substeps)
             self.blocks.append(Block("recall", "lemma", last.lhs, None, (line,), step))
             return line.number
-        if step.rule in LEMMAS or step.rule == "assumption" or self.detail == "full":
-            role = "lemma" if step.rule in LEMMAS else {"assumption": "assumption"}.get(step.rule, "detail")
+        if step.lemma or step.rule == "assumption" or self.detail == "full":
+            role = "lemma" if step.lemma else {"assumption": "assumption"}.get(step.rule, "detail")
             first = step.substeps[0]
             start = None if first.before == first.lhs else first.before
             return self.chain(step.substeps, first.lhs, start, role, depth + 1, step)
@@ -194,7 +184,7 @@ class _Builder:
         lines: list[Line] = []
         pending_start = start
         for group in _groups(steps, self.detail, depth):
-            pivot = next((s for s in reversed(group) if s.rule in PIVOTAL), None) if depth == 0 else None
+            pivot = next((s for s in reversed(group) if s.pivotal), None) if depth == 0 else None
             side_blocks = len(self.blocks)
             if pivot is not None or any(self.has_side(s) for s in group):
                 if lines:

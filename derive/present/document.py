@@ -67,6 +67,10 @@ class StepView:
     constant_tex: str | None = None  # the number a derivative was taken of (facts.constant), as LaTeX
     tidying: bool = False  # algebra with no calculus idea of its own (the rule's record says): brief leaves it out
     states_result: bool = False  # its substeps derive a result of their own (a lemma): brief states it instead
+    pivotal: bool = False  # the layout flags of its rule's record (derive.trail.Rule): what derive.present.chains reads
+    kept_in_brief: bool = False
+    elementary: bool = False
+    lemma: str = ""
     symbols: "Symbols | None" = None  # the names its prose uses, when they differ from the document's (a hidden unit's a_n)
 
 
@@ -203,6 +207,10 @@ class Formatter:
             formula=step.rule.formula,
             tidying=step.rule.tidying,
             states_result=step.rule.states_result,
+            pivotal=step.rule.pivotal,
+            kept_in_brief=step.rule.kept_in_brief,
+            elementary=step.rule.elementary,
+            lemma=step.rule.lemma,
             lhs=lhs,
             before=self.tex(step.before),
             after=self.tex(step.after, drawn),

@@ -54,4 +54,6 @@ ASSUMPTION = Rule(
     title="Assumption",
     formula=r"\sum_i y_i = 1",
     function=assumption,
+    pivotal=True,
+    kept_in_brief=True,
 )

@@ -26,4 +26,5 @@ CASES = Rule(
     title="Cases of the Kronecker delta",
     formula=r"\delta_{ik} = 1 \text{ if } i = k,\ 0 \text{ otherwise}",
     function=cases,
+    kept_in_brief=True,
 )

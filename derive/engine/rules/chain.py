@@ -59,4 +59,5 @@ CHAIN = Rule(
     formula=r"\partial f(u) / \partial x = \partial f / \partial u \cdot \partial u / \partial x",
     function=chain,
     placeholder_substeps=True,
+    elementary=True,
 )

@@ -52,4 +52,5 @@ CONSTANT_FACTOR = Rule(
     title="Constant-factor rule",
     formula=r"\partial (c f) = c\, \partial f",
     function=constant_factor,
+    elementary=True,
 )

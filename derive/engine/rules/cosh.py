@@ -16,4 +16,5 @@ COSH = Rule(
     title="Cosh rule",
     formula=r"\partial \cosh u / \partial u = \sinh u",
     function=cosh_rule,
+    elementary=True,
 )

@@ -33,4 +33,5 @@ DEFINITION = Rule(
     title="Definition",
     formula=r"E = \sum_i e_i",
     function=definition,
+    kept_in_brief=True,
 )

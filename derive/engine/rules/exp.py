@@ -16,4 +16,5 @@ EXP = Rule(
     title="Exp rule",
     formula=r"\partial e^u / \partial u = e^u",
     function=exp_rule,
+    elementary=True,
 )

@@ -21,4 +21,5 @@ INDEPENDENT = Rule(
     formula=r"\partial c / \partial x = 0",
     function=independent,
     tidying=True,
+    elementary=True,
 )

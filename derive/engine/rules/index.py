@@ -22,4 +22,5 @@ INDEX = Rule(
     title="Index rule",
     formula=r"\partial Z_j / \partial Z_k = \delta_{jk}",
     function=index,
+    elementary=True,
 )

@@ -52,4 +52,6 @@ INDEX_SPLIT = Rule(
     title="Index split",
     formula=r"\sum_i f_i = \sum_{i \neq k} f_i + f_k",
     function=index_split,
+    pivotal=True,
+    kept_in_brief=True,
 )

@@ -37,4 +37,7 @@ LAYER_LEMMA = Rule(
     title="Lemma: the output layer's gradient",
     formula=r"\partial E / \partial Z_i = \left.\partial E / \partial Z_k\right|_{k = i}",
     function=layer_lemma,
+    pivotal=True,
+    kept_in_brief=True,
+    lemma="recalled",
 )

@@ -35,4 +35,7 @@ LEMMA = Rule(
     formula=r"\partial O_i / \partial Z_k",
     function=lemma,
     states_result=True,
+    pivotal=True,
+    kept_in_brief=True,
+    lemma="derived",
 )

@@ -16,4 +16,5 @@ LOG = Rule(
     title="Log rule",
     formula=r"\partial \ln u / \partial u = 1/u",
     function=log_rule,
+    elementary=True,
 )

@@ -20,4 +20,5 @@ POWER = Rule(
     title="Power rule",
     formula=r"\partial u^n / \partial u = n u^{n-1}",
     function=power,
+    elementary=True,
 )

@@ -20,4 +20,5 @@ SELF = Rule(
     title="Derivative of a variable",
     formula=r"\partial x / \partial x = 1",
     function=self_rule,
+    elementary=True,
 )

@@ -16,4 +16,5 @@ SINH = Rule(
     title="Sinh rule",
     formula=r"\partial \sinh u / \partial u = \cosh u",
     function=sinh_rule,
+    elementary=True,
 )

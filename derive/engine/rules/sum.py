@@ -28,4 +28,5 @@ SUM = Rule(
     title="Sum rule",
     formula=r"\partial (f + g) = \partial f + \partial g",
     function=sum_rule,
+    elementary=True,
 )

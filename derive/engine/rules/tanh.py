@@ -16,4 +16,5 @@ TANH = Rule(
     title="Tanh rule",
     formula=r"\partial \tanh u / \partial u = 1 - \tanh^2 u",
     function=tanh_rule,
+    elementary=True,
 )

@@ -54,4 +54,7 @@ UNIT_LEMMA = Rule(
     title="Lemma: the hidden unit's derivative",
     formula=r"\partial h_n / \partial a_m = g'(a_n)\, \delta_{nm}",
     function=unit_lemma,
+    pivotal=True,
+    kept_in_brief=True,
+    lemma="derived",
 )
