@@ -177,3 +177,13 @@ def test_the_slides_compile_and_no_frame_is_near_empty(case, tmp_path):
     source.write_text(_document(case, "beamer", pause=False))
     depths = _ink_depths(compile_latex(source, tmp_path), tmp_path)
     assert min(depths) >= 0.4, [round(depth, 2) for depth in depths]
+
+
+@pytest.mark.slow
+def test_at_a_small_concrete_h_the_setting_writes_the_softmax_denominator_and_the_loss_out(tmp_path):
+    derivation = derive_network_certified(Problem("softmax", "cross-entropy", classes=3), "W", None)
+    md = derivation.document("md")
+    assert r"= \frac{e^{Z_{i}}}{e^{Z_{1}} + e^{Z_{2}} + e^{Z_{3}}}" in md
+    assert r"- \left(y_{1} \ln O_{1} + y_{2} \ln O_{2} + y_{3} \ln O_{3}\right)" in md
+    fragment = derivation.document("tex-fragment")
+    assert r"&= \frac{e^{Z_{i}}}{e^{Z_{1}} + e^{Z_{2}} + e^{Z_{3}}}" in fragment, "on a row of its own in a column"

@@ -24,7 +24,7 @@ from derive.present.latex import to_latex
 from derive.present.notation import Notation
 from derive.present.problem_view import ActivationView, AssumptionView, LossView, activation_view, loss_view
 from derive.present.term_order import carried_orders
-from derive.present.written_out import written_loss
+from derive.present.written_out import written_activation, written_loss
 from derive.symbols import (
     BIAS, CLASSES, ERROR, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME,
     NETWORK_INPUT, OUTPUT, PREACTIVATION, SUM_INDEX, TARGET, UNITS, WEIGHT,
@@ -333,7 +333,7 @@ def document_view(
     shown = set(_numbers(steps))
     start = fmt.tex(trail.start)
     chains = layout(every, lhs, start, detail)
-    activation = activation_view(trail.activation, trail.definitions, fmt.tex)
+    activation = activation_view(trail.activation, trail.definitions, fmt.tex, written_activation(trail))
     return DocumentView(
         name=name,
         activation=activation,

@@ -17,6 +17,7 @@ from derive.present.network_figure import NetworkFigure, network_figure
 from derive.present.problem_view import ActivationView, LossView, activation_view, loss_view
 from derive.present.notation import Notation
 from derive.present.term_order import default_order
+from derive.present.written_out import written_activation, written_loss
 from derive.symbols import (
     BIAS, CLASSES, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INPUT, INPUTS, LOSS, NETWORK_INPUT, UNITS, WEIGHT,
 )
@@ -75,6 +76,7 @@ class NetworkView:
     symbols: Symbols
     figure: NetworkFigure | None = None
     omitted: tuple[str, ...] = ()
+    loss_written_out: str | None = None  # at a small concrete H: the loss with its sum written out
     layout: Layout | None = None  # the steps as whiteboard chains at this detail level (derive.present.chains)
 
 
@@ -185,7 +187,7 @@ def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str |
     lemma_lhs = Derivative(LOSS, INPUT[FREE_INDEX], evaluate=False)
     return NetworkView(
         name=name,
-        activation=activation_view(output.activation, output.definitions, fmt.tex),
+        activation=activation_view(output.activation, output.definitions, fmt.tex, written_activation(output)),
         loss=loss_view(output.loss, output.definitions, fmt.tex),
         targets=output.targets,
         wrt=trail.wrt,
@@ -219,4 +221,5 @@ def network_view(trail: NetworkTrail, notation: Notation, slug: str, name: str |
         figure=network_figure(trail.wrt, trail.classes, trail.inputs, trail.units, trail.hidden is not None, notation),
         omitted=tuple(step.number for step in every if step.number not in shown),
         layout=layout(every, lhs, None, detail),
+        loss_written_out=None if (written := written_loss(output)) is None else fmt.tex(written),
     )

@@ -28,6 +28,7 @@ class ActivationView:
     elementwise: bool  # each output depends on its own input alone (no sum in its definition)
     normalised: bool  # the outputs are positive and sum to one (the catalogue says so; False for a user's formula)
     definition: str  # LaTeX of O_i = ...
+    written_out: str | None = None  # at a small concrete H: its right side with the sums written out
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,14 @@ def definition_of(base, definitions: tuple[Basic, ...]) -> Eq:
     raise ValueError(f"the trail defines no {base}")
 
 
-def activation_view(name: str, definitions: tuple[Basic, ...], tex) -> ActivationView:
+def activation_view(name: str, definitions: tuple[Basic, ...], tex, written_out: Basic | None = None) -> ActivationView:
     entry = catalog.ACTIVATIONS.get(name)
     wording = catalog.activation_wording(name)
     equation = definition_of(OUTPUT, definitions)
     return ActivationView(
         name=name, noun=wording.noun, phrase=wording.phrase, summary=wording.summary, catalogued=entry is not None,
         elementwise=catalog.elementwise(equation.rhs), normalised=entry is not None and entry.normalised,
-        definition=tex(equation),
+        definition=tex(equation), written_out=None if written_out is None else tex(written_out),
     )
 
 
