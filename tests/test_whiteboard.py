@@ -231,3 +231,16 @@ def test_a_long_line_breaks_at_a_sign_inside_its_brackets(tex, rows_wanted):
     joined = " ".join(found).replace(r"\Bigl(", r"\left(").replace(r"\Bigr)", r"\right)")
     assert joined.replace(" ", "") == tex.replace(" ", ""), "the rows, put back together, are the line"
     assert found[1].lstrip().startswith("+")
+
+
+ARTICLES = sorted(path for path in (Path(__file__).resolve().parents[1] / "output").glob("*.tex")
+                  if not path.name.endswith((".beamer.tex", ".fragment.tex")) and path.name != "index.tex")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("article", ARTICLES, ids=lambda path: path.stem)
+def test_no_catalogue_article_ends_with_a_last_page_of_a_few_lines(article, tmp_path):
+    source = tmp_path / article.name
+    source.write_text(article.read_text())
+    depths = _ink_depths(compile_latex(source, tmp_path), tmp_path)
+    assert len(depths) == 1 or depths[-1] >= 0.35, f"the last page is inked to {depths[-1]:.2f} of its height"
