@@ -25,6 +25,7 @@ from derive.certify import CertificationError, certify
 from derive.certify.network import certify_network
 from derive.engine.hidden_layer import hidden_layer
 from derive.engine.network import derive_network
+from derive.engine.second import derive_second
 from derive.context import Context
 from derive.engine.derivation import derive
 from derive.parse import parse_expression
@@ -86,6 +87,12 @@ def certified_output(problem: Problem) -> Trail:
 NETWORK_PROBLEM = Problem("sigmoid", "sum-of-squares", classes=2)
 
 
+def second_derivation(problem: Problem, strategy: Strategy = DEFAULT) -> Trail:
+    """``∂²E/∂Z_k∂Z_l`` (``--second``), its rules wrapped as ``strategy`` wraps them, as the trail ``certify``
+    checks (steps, and the result against sympy.diff of the loss differentiated twice)."""
+    return derive_second(problem, certified_output(problem), wrap=strategy.wrap).trail
+
+
 def certify_any(trail) -> None:
     """The certifier for the trail at hand: the network's for a derivation past the output layer."""
     (certify_network if isinstance(trail, NetworkTrail) else certify)(trail)
@@ -98,7 +105,8 @@ SUBJECTS = {problem.slug: (partial(derive, problem), None) for problem in PROBLE
     "scalar e^(x^2) ln(x^2+x)": (partial(scalar_derivation, exp(x**2) * log(x**2 + x)), None),
 } | {f"network --wrt {wrt}": (partial(network_derivation, NETWORK_PROBLEM, wrt), None) for wrt in ("W", "b", "x")} | {
     "network --hidden tanh --wrt V": (partial(network_derivation, NETWORK_PROBLEM, "V", hidden="tanh"), None),
-}
+} | {f"second {problem.slug}": (partial(second_derivation, problem), None)
+     for problem in (Problem(classes=3), Problem("sigmoid", "sum-of-squares"))}
 
 
 def mutation_targets(derivation, only) -> list[Rule]:

@@ -27,7 +27,7 @@ from derive.engine.derivation import derive
 from derive.present.example import example_if_defined
 from derive.cli.files import write_all
 from derive.present.latex import name_tex
-from derive.present.notation import HIDDEN_ROLES, NETWORK_ROLES, PRESETS, Notation, NotationError
+from derive.present.notation import HIDDEN_ROLES, NETWORK_ROLES, PRESETS, SECOND_ROLES, Notation, NotationError
 from derive.problem import Problem
 from derive.trail import Trail
 
@@ -178,7 +178,7 @@ def notation_for(preset: str | None = None, reduction: str = "sum", roles: tuple
     if HIDDEN_ROLES[0] in roles:
         seen.update(HIDDEN_LETTERS)
     for field in fields(notation):
-        if field.name in NETWORK_ROLES + HIDDEN_ROLES and field.name not in roles:
+        if field.name in NETWORK_ROLES + HIDDEN_ROLES + SECOND_ROLES and field.name not in roles:
             continue  # a letter this document never shows (the network's, in a document about the output layer)
         shown = name_tex(getattr(notation, field.name))
         if field.name == "error" and shown == "e":  # e_i beside e^{...}: the default, always subscripted

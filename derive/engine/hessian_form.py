@@ -73,7 +73,7 @@ def _diagonal(diagonal, ctx, targets: str) -> HessianForm:
     values = [(written.xreplace({z: z_value, y: y_value}).evalf(50), z_value, y_value)
               for z_value, y_value in product(INPUTS, TARGETS[targets])]
     negative = [found for found in values if found[0].is_real and found[0] < NEGATIVE]
-    if negative:  # the most negative point of the grid: the clearest counterexample
-        value, z_value, y_value = min(negative, key=lambda found: found[0])
+    if negative:  # the most negative point of the grid, a target in [0, 1] first: the clearest counterexample
+        value, z_value, y_value = min(negative, key=lambda found: (not 0 <= found[2] <= 1, found[0]))
         return HessianForm("diagonal", "refuted", diagonal=diagonal, witness=(z_value, y_value, value))
     return HessianForm("diagonal", "undecided", diagonal=diagonal)

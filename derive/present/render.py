@@ -145,3 +145,14 @@ def index(env: Environment, fmt: str, view) -> str:
 def network(env: Environment, fmt: str, view) -> str:
     """A network document (``--wrt W|b|x``): ``network.<format>.j2``."""
     return _tidy(inline_fractions(_rendered(env, f"network.{fmt}.j2", doc=view, n=view.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt)))
+
+
+def second(env: Environment, fmt: str, view, options: RenderOptions = RenderOptions()) -> str:
+    """A second-derivative document (``--second``): ``second.<format>.j2``, with ``doc`` the derivation's view
+    (its chains) and ``second`` what only a second derivative has."""
+    doc = view.doc
+    return _tidy(inline_fractions(_rendered(
+        env, f"second.{fmt}.j2", doc=doc, second=view, n=doc.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt,
+        label_prefix=options.label_prefix or doc.slug or "derive", heading=options.heading, pause=options.pause,
+        check_note=options.check_note, budget=BUDGETS[fmt],
+    )))
