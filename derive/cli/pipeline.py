@@ -263,6 +263,10 @@ def catalogue_documents(folder: Path) -> dict[Path, str]:
         documents.update({folder / file_name(problem, fmt): derivation.document(fmt) for fmt in formats})
         if problem.classes is None:
             entries.append((problem.slug, derivation.trail))
+    from derive.cli.second import derive_second_certified  # local: the second derivative's module imports this one
+
+    second = derive_second_certified(Problem())  # the flagship's Hessian, diag(O) − OOᵀ
+    documents.update({folder / f"{second.slug}.{EXTENSIONS[fmt]}": second.document(fmt) for fmt in ("md", "tex")})
     env = render.environment()
     view = index_view(entries, Notation())
     documents.update({folder / f"index.{fmt}": render.index(env, fmt, view) for fmt in ("md", "tex")})
