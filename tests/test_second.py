@@ -206,6 +206,7 @@ USER = [
 @pytest.mark.parametrize("problem", CATALOGUE + USER, ids=lambda p: p.slug)
 def test_every_pair_has_a_certified_second_derivative_and_a_stated_form(problem):
     second = second_of(problem)
+    assert all(step.certificate.kind == "proof" for step in second.trail.steps)
     assert second.form.kind in ("scaled-softmax", "diagonal", "zero", "general")
     if problem.activation != "softmax" and problem.activation_expr is None:  # elementwise: a diagonal Hessian
         assert second.form.kind in ("diagonal", "zero")
@@ -220,3 +221,27 @@ def test_every_pair_at_concrete_h_matches_sympy_diff(problem, classes):
     if classes < derive(problem).min_classes:
         pytest.skip("the pair needs more classes")
     assert_hessian_is_sympys(problem, classes, points=1)
+
+
+RENDERED = [Problem("sigmoid", "sum-of-squares", classes=3), Problem("softmax", "poisson"), Problem("exp", "cross-entropy"),
+            Problem(targets="any"), USER[1]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("problem", RENDERED, ids=lambda p: p.slug)
+def test_every_format_parses_in_katex_and_compiles(problem, tmp_path):
+    from tooling import compile_latex, katex_errors, markdown_formulas, overfull_boxes
+
+    derivation = derive_second_certified(problem)
+    formulas = markdown_formulas(derivation.document("md"))
+    assert katex_errors(formulas) == []
+    for fmt, name in (("tex", "second.tex"), ("beamer", "second.beamer.tex")):
+        path = tmp_path / name
+        path.write_text(derivation.document(fmt))
+        compile_latex(path, tmp_path)
+        log = path.with_suffix(".log").read_text(errors="replace")
+        assert max(overfull_boxes(log), default=0) <= 10 or fmt == "beamer", "an equation runs into the margin"
+    host = tmp_path / "host.tex"
+    (tmp_path / "fragment.tex").write_text(derivation.document("tex-fragment"))
+    host.write_text("\\documentclass{article}\\usepackage{amsmath,amssymb,cancel}\\begin{document}\\input{fragment}\\end{document}\n")
+    compile_latex(host, tmp_path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from itertools import product
 
-from sympy import Dummy, Float, KroneckerDelta, Rational, Symbol, cancel, expand, factor, together
+from sympy import Dummy, Float, KroneckerDelta, Rational, S, Symbol, cancel, expand, factor, together
 
 from derive.expressions import unwrapped
 from derive.symbols import FREE_INDEX, INPUT, OUTPUT, SECOND_INDEX, TARGET
@@ -31,8 +31,8 @@ def split(result):
     linear = result.xreplace({delta: t})
     if any({FREE_INDEX, SECOND_INDEX} & node.free_symbols for node in linear.atoms(KroneckerDelta)):
         return None
-    rest = linear.xreplace({t: 0})
-    coefficient = linear.xreplace({t: 1}) - rest
+    rest = linear.xreplace({t: S.Zero})
+    coefficient = linear.xreplace({t: S.One}) - rest
     if expand(linear - rest - coefficient * t) != 0:
         return None
     return coefficient.xreplace({SECOND_INDEX: FREE_INDEX}), rest
@@ -60,7 +60,7 @@ def hessian_form(result, ctx, targets: str) -> HessianForm:
 
 def _diagonal(diagonal, ctx, targets: str) -> HessianForm:
     """``diag(a)``: PSD when every ``a_k ≥ 0`` is shown, not PSD at a point where ``a_k < 0``."""
-    z, y = Symbol("z", real=True), Symbol("y", real=True, nonnegative=targets != "any")
+    z, y = Symbol("z", real=True), Symbol("y", real=True, **({} if targets == "any" else {"nonnegative": True}))
     definition = ctx.definition_of(OUTPUT)
     written = diagonal
     if definition is not None:
