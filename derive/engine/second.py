@@ -25,7 +25,7 @@ from derive.engine.rules.common_derivative import common_derivative
 from derive.engine.rules.lemma import lemma
 from derive.engine.rules.second_derivative import second_derivative
 from derive.engine.strategy import (
-    DEFAULT, DIFFERENTIATE, DIFFERENTIATE_AFTER_CHAIN, ELEMENTARY, LEMMA_SIMPLIFY, Phase, Strategy, run,
+    DIFFERENTIATE, DIFFERENTIATE_AFTER_CHAIN, ELEMENTARY, MAIN_SIMPLIFY, Phase, Strategy, run,
 )
 from derive.problem import Problem, ProblemError, UnsupportedError
 from derive.symbols import FREE_INDEX, INPUT, SECOND_INDEX
@@ -40,7 +40,8 @@ def _same(rule):
 
 
 def second_phases(wrap=_same) -> tuple[Phase, ...]:
-    """The first derivative cited first, then the output layer's differentiation rules, its lemmas, the sifting."""
+    """The first derivative cited first, then the output layer's differentiation rules, its lemmas, and its
+    simplification (sifting, the split at ``i = l`` of a sum whose terms hold ``δ_il``, cancelling, collecting)."""
     lemmas = Strategy(wrap)
     chain_rule = partial(chain, outer_rules=tuple(wrap(rule) for rule in ELEMENTARY))
     differentiate = tuple(wrap(rule) for rule in DIFFERENTIATE + (chain_rule,) + DIFFERENTIATE_AFTER_CHAIN)
@@ -49,7 +50,7 @@ def second_phases(wrap=_same) -> tuple[Phase, ...]:
         Phase("first derivative", (wrap(second_derivative),), node_major=True),
         Phase("differentiate", differentiate, node_major=True),
         Phase("lemmas", (wrap(common_derivative), wrap(activation_lemma)), node_major=True),
-        Phase("simplify", tuple(wrap(rule) for rule in LEMMA_SIMPLIFY), node_major=False),
+        Phase("simplify", tuple(wrap(rule) for rule in MAIN_SIMPLIFY), node_major=False),
     )
 
 
