@@ -122,7 +122,8 @@ def _groups(steps: tuple["StepView", ...], detail: str, depth: int) -> list[list
             and step.rule == "constant-factor" and step.constant == previous[0].constant
         )
         minor = _minor(step, detail, depth) and all(_minor(s, detail, depth) for s in previous or ())
-        if previous is not None and (joins_lemma or joins_factor or minor):
+        unseen = detail != "full" and previous is not None and step.after == previous[-1].after  # only a hold released
+        if previous is not None and (joins_lemma or joins_factor or minor or unseen):
             previous.append(step)
         else:
             groups.append([step])
