@@ -21,6 +21,7 @@ from derive.check.claims import (
     ClaimError, Reference, check, diagonal_entry, read_claim, reference, sample_points, symbolic_proof,
 )
 from derive.cli.check_arguments import add_parser
+from derive.cli.usage import UsageError
 from derive.cli.main import problem_of
 from derive.check.diagnose import TARGET_FAMILIES, Diagnosis, Mistake, Sample, diagnose
 from derive.parse import ParseError
@@ -35,10 +36,6 @@ SEED_CLAIM = "(y[k] - o[k])/(o[k]*(1 - o[k]))"  # seed 001: dE/do_j "derived" by
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
-
-
-class UsageError(Exception):
-    pass
 
 
 def parse(argv):
@@ -248,7 +245,17 @@ DIAGNOSES = [
 ]
 
 
-@pytest.mark.parametrize("activation, loss, wrt, targets, claim, ids", DIAGNOSES)
+def _first_of_each_mistake(cases):
+    """Every mistake kind keeps its first case in the default tier; the other cases run in the slow tier."""
+    seen, chosen = set(), []
+    for case in cases:
+        new = not set(case[-1]) <= seen
+        seen |= set(case[-1])
+        chosen.append(case if new else pytest.param(*case, marks=pytest.mark.slow))
+    return chosen
+
+
+@pytest.mark.parametrize("activation, loss, wrt, targets, claim, ids", _first_of_each_mistake(DIAGNOSES))
 def test_diagnosis(refs, activation, loss, wrt, targets, claim, ids):
     outcome = verdict(refs, activation, loss, claim, wrt, targets)
     assert not outcome.holds and outcome.counterexample is not None

@@ -127,3 +127,14 @@ def test_list_rules_prints_the_registry_one_rule_a_line(capsys):
 def test_plain_list_does_not_print_the_rules(capsys):
     code, out, err = run(["list"], capsys)
     assert code == 0 and "Chain rule" not in out and out.startswith("activations")
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["pair", "softmax", "cross-entropy", "--H", "two"], "derive: --H expects a whole number, got 'two'\n"),
+    (["check", "softmax", "cross-entropy", "--claim", "o[k]", "--H", "two"], "derive: --H expects a whole number, got 'two'\n"),
+    (["check", "softmax", "cross-entropy", "--claim", "o[k]", "--H", "0"], "derive: --H must be between 1 and 100, got 0\n"),
+    (["pair", "softmax", "cross-entropy", "--wrt", "W", "--inputs", "1.5"], "derive: --inputs expects a whole number, got '1.5'\n"),
+])
+def test_every_size_flag_has_one_wording_whichever_command(argv, line, capsys):
+    assert main(argv) == 2
+    assert capsys.readouterr().err == line

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ARGS = ["pair", "sigmoid", "binary-cross-entropy", "--H", "3", "--format", "md,tex,json"]
+ARGS = ["pair", "sigmoid", "binary-cross-entropy", "--H", "3", "--format", "md,tex,tex-fragment,beamer,json", "--detail", "full",
+        "--notation", "seed001"]
 
 
 def start(folder: Path, seed: str) -> subprocess.Popen:
@@ -30,7 +31,8 @@ def test_two_processes_at_once_with_different_hash_seeds_write_identical_files(t
         out, err = process.communicate(timeout=600)
         assert process.returncode == 0, err.decode()
     first, *others = [contents(folder) for folder in folders]
-    assert sorted(first) == ["sigmoid-binary-cross-entropy-H3.json", "sigmoid-binary-cross-entropy-H3.md",
+    assert sorted(first) == ["sigmoid-binary-cross-entropy-H3.beamer.tex", "sigmoid-binary-cross-entropy-H3.fragment.tex",
+                             "sigmoid-binary-cross-entropy-H3.json", "sigmoid-binary-cross-entropy-H3.md",
                              "sigmoid-binary-cross-entropy-H3.tex"]
     assert all(other == first for other in others)
     assert not [path for path in tmp_path.rglob("*.tmp")]

@@ -21,6 +21,7 @@ import pytest
 import derive.cli.files as files
 from derive.__main__ import main
 from derive.cli.files import sweep
+from tooling import slow_after
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIR = ["pair", "identity", "sum-of-squares", "--H", "1"]
@@ -97,8 +98,10 @@ def listing(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
-@pytest.mark.parametrize("slow_at", [1, 2])
+@pytest.mark.parametrize("signum, code, slow_at", slow_after(3, [
+    (signal.SIGINT, 130, 1), (signal.SIGTERM, 143, 2), (signal.SIGHUP, 129, 1),
+    (signal.SIGINT, 130, 2), (signal.SIGTERM, 143, 1), (signal.SIGHUP, 129, 2),
+]))
 def test_a_signal_partway_through_a_write_leaves_nothing(signum, code, slow_at, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -231,7 +234,7 @@ TEMPLATE_FAULTS = [  # (the user's rules/lemma.j2, the line the error is on, wha
 ]
 
 
-@pytest.mark.parametrize("text, line, says", TEMPLATE_FAULTS, ids=range(len(TEMPLATE_FAULTS)))
+@pytest.mark.parametrize("text, line, says", slow_after(4, TEMPLATE_FAULTS), ids=range(len(TEMPLATE_FAULTS)))
 def test_a_user_template_runs_sandboxed_and_its_errors_name_file_and_line(text, line, says, tmp_path, monkeypatch, capsys):
     (tmp_path / "mine" / "rules").mkdir(parents=True)
     (tmp_path / "mine" / "rules" / "lemma.j2").write_text(text)  # the lemma's sentence is in every document

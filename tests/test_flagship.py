@@ -14,6 +14,7 @@ from derive.sums import SumExcept
 from derive.symbols import ERROR, FREE_INDEX, INPUT, OUTPUT, SUM_INDEX, TARGET
 from derive.engine.rules import registry
 from derive.trail import Mark
+from tooling import slow_after
 
 i, k = SUM_INDEX, FREE_INDEX
 O, y, Z = OUTPUT, TARGET, INPUT
@@ -106,7 +107,7 @@ def softmax_loss(classes):
     return -sum(y[m] * log(exp(Z[m]) / total) for m in range(1, classes + 1))
 
 
-@pytest.mark.parametrize("classes", range(1, 9))
+@pytest.mark.parametrize("classes", slow_after(4, [1, 2, 3, 5, 4, 6, 7, 8]))
 def test_concrete_h_gives_o_minus_y(classes):
     trail = certify(derive(Problem(classes=classes)))
     assert trail.result == O[k] - y[k]

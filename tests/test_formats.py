@@ -314,6 +314,7 @@ def run_in_fresh_processes(tmp_path, argv, seeds=("0", "1", "4242")) -> list[dic
     return runs
 
 
+@pytest.mark.slow  # test_determinism runs three hash seeds at once on every text format in the default tier
 def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
     runs = run_in_fresh_processes(tmp_path, [
         "pair", "sigmoid", "binary-cross-entropy", "--format", "md,tex,tex-fragment,beamer", "--detail", "full",
@@ -323,12 +324,13 @@ def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
     assert runs[0] == runs[1] == runs[2]
 
 
-@pytest.mark.slow  # the chain-substeps JSON below stays in the default tier
+@pytest.mark.slow
 def test_flagship_json_is_byte_identical_across_hash_seeds(tmp_path):
     runs = run_in_fresh_processes(tmp_path, ["pair", "softmax", "cross-entropy", "--H", "3", "--format", "json,md"], ("0", "99"))
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow
 def test_json_with_chain_substeps_is_byte_identical_across_runs(tmp_path):
     runs = run_in_fresh_processes(tmp_path, ["pair", "sigmoid", "binary-cross-entropy", "--format", "json,md"], ("0", "1"))
     assert runs[0] == runs[1]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from derive.__main__ import main
-from tooling import require_tool
+from tooling import require_tool, slow_after
 
 CANARY = "derive-canary"
 
@@ -179,7 +179,7 @@ def render_named(name, tmp_path, monkeypatch, capsys, fmt="tex"):
     return out
 
 
-@pytest.mark.parametrize("name", LATEX_INJECTION, ids=range(len(LATEX_INJECTION)))
+@pytest.mark.parametrize("name", slow_after(10, LATEX_INJECTION), ids=range(len(LATEX_INJECTION)))
 def test_names_are_escaped_in_latex(name, tmp_path, monkeypatch, capsys):
     tex = render_named(name, tmp_path, monkeypatch, capsys)
     title = re.search(r"\\title\{(.*)\}", tex).group(1)
@@ -190,7 +190,8 @@ def test_names_are_escaped_in_latex(name, tmp_path, monkeypatch, capsys):
     assert title.count("{") - title.count(r"\{") == title.count("}") - title.count(r"\}")
 
 
-@pytest.mark.parametrize("name", [r"\input{/etc/passwd}", r"\immediate\write18{touch CANARY}", r"^^5cinput{/etc/passwd}", "unbalanced { brace", "100% sure", r"\end{document}"])
+@pytest.mark.parametrize("name", slow_after(3, [r"\input{/etc/passwd}", r"\immediate\write18{touch CANARY}", r"^^5cinput{/etc/passwd}",
+                                               "unbalanced { brace", "100% sure", r"\end{document}"]))
 def test_escaped_documents_compile_and_read_nothing_outside(name, tmp_path, monkeypatch, capsys):
     pdflatex = require_tool("pdflatex")
     tex = render_named(name, tmp_path, monkeypatch, capsys)

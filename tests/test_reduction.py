@@ -17,8 +17,9 @@ from derive.engine.rules import registry
 GAP = OUTPUT[FREE_INDEX] - TARGET[FREE_INDEX]
 
 
-@pytest.mark.parametrize("pair", [("softmax", "cross-entropy"), ("sigmoid", "binary-cross-entropy"),
-                                  ("identity", "sum-of-squares"), ("exp", "poisson")])
+@pytest.mark.parametrize("pair", [("softmax", "cross-entropy"), ("identity", "sum-of-squares"),
+                                  pytest.param(("sigmoid", "binary-cross-entropy"), marks=pytest.mark.slow),
+                                  pytest.param(("exp", "poisson"), marks=pytest.mark.slow)])
 def test_mean_reduction_divides_the_clean_gradient_by_n(pair):
     trail = certify(derive(Problem(*pair, reduction="mean")))
     assert (trail.result - GAP / EXAMPLES).expand() == 0

@@ -10,19 +10,10 @@ from __future__ import annotations
 import argparse
 
 from derive import catalog
+from derive.cli.usage import whole_number
 from derive.problem import MAX_CHECK_CLASSES, TARGET_KINDS
 
 FORMATS = ("text", "md", "tex", "json")
-
-
-def _classes(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_CHECK_CLASSES:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CHECK_CLASSES}, got {value}")
-    return value
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -37,7 +28,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     check_cmd.add_argument("--wrt", choices=("z", "o"), default="z", help="the claim is dE/dz_k (default) or dE/do_k")
     check_cmd.add_argument("--claim", required=True, help="the claimed derivative, e.g. 'o[k] - y[k]' "
                                                           "(write --claim=EXPR when it starts with a minus)")
-    check_cmd.add_argument("--H", dest="classes", type=_classes, default=None, help="a concrete number of classes")
+    check_cmd.add_argument("--H", dest="classes", type=whole_number("--H", MAX_CHECK_CLASSES), default=None, help="a concrete number of classes")
     check_cmd.add_argument("--targets", choices=TARGET_KINDS, default=None, help="what the targets satisfy (default: the loss's own)")
     check_cmd.add_argument("--format", dest="format", choices=FORMATS, default="text", help="text (default), md, tex or json")
     return check_cmd

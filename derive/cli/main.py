@@ -32,6 +32,7 @@ from derive.cli.pipeline import (
 )
 from derive.cli.network import add_arguments as network_arguments, network_roles
 from derive.cli.second import add_arguments as second_arguments
+from derive.cli.usage import UsageError, whole_number
 from derive.present import render
 from derive.present.render import TemplateError
 from derive.engine.rules.registry import RULES
@@ -41,10 +42,6 @@ from derive.engine.strategy import StepLimitError
 
 DEFAULT_OUTPUT = Path("output")
 MAIN_FORMATS = ("md", "tex")
-
-
-class UsageError(Exception):
-    """Bad command-line usage or input: exit code 2."""
 
 
 class OutputError(Exception):
@@ -57,16 +54,6 @@ class OutputError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage dump
         raise UsageError(message)
-
-
-def _classes(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise UsageError(f"--H expects a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_CLASSES:
-        raise UsageError(f"--H must be between 1 and {MAX_CLASSES}, got {value}")
-    return value
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -121,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
     pair.add_argument("--name", default=None, help="a name for the document (title and file name)")
     pair.add_argument("--targets", choices=TARGET_KINDS, default=None, help="what the targets satisfy (default: the loss's own)")
     pair.add_argument("--reduction", choices=REDUCTIONS, default="sum", help="how the loss combines N examples")
-    pair.add_argument("--H", dest="classes", type=_classes, default=None, help="a concrete number of classes")
+    pair.add_argument("--H", dest="classes", type=whole_number("--H", MAX_CLASSES), default=None, help="a concrete number of classes")
     pair.add_argument("--format", dest="formats", type=_formats, default=MAIN_FORMATS, help=f"{', '.join(FORMATS)} (comma-separated)")
     pair.add_argument("--detail", choices=DETAILS, default="standard", help="brief, standard (default) or full")
     pair.add_argument("--notation", choices=tuple(PRESETS), default=None, help="symbol names as in a seed (default: seed000)")
@@ -233,10 +220,10 @@ def _pair(args) -> Plan:
         derivation = derive_second_certified(problem, notation, args.detail, args.templates, options)
         slug = derivation.slug
     elif network:
-        from derive.cli.network import derive_network_certified, hidden_argument, size_argument  # only --wrt W|b|x needs it
+        from derive.cli.network import derive_network_certified, hidden_argument  # only --wrt W|b|x needs it
 
         hidden = hidden_argument(args)
-        derivation = derive_network_certified(problem, args.wrt, size_argument(args.inputs), notation, args.detail,
+        derivation = derive_network_certified(problem, args.wrt, args.inputs, notation, args.detail,
                                               args.templates, hidden)
         slug = derivation.slug
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from derive.certify import certify
 from derive.certify.network import certify_network
+from derive.cli.usage import whole_number
 from derive.engine.derivation import derive
 from derive.engine.hidden_layer import MAX_UNITS, Hidden
 from derive.engine.network import HIDDEN_PARAMETERS, MAX_INPUTS, derive_network
@@ -66,24 +67,12 @@ def derive_network_certified(problem: Problem, wrt: str, inputs: int | None, not
     return NetworkDerivation(problem, trail, notation, detail, templates)
 
 
-def size_argument(text: str | None, flag: str = "--inputs", largest: int = MAX_INPUTS) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise ProblemError(f"{flag} expects a whole number, got {text!r}") from None
-    if not 1 <= value <= largest:
-        raise ProblemError(f"{flag} must be between 1 and {largest}, got {value}")
-    return value
-
-
 def hidden_argument(args) -> Hidden | None:
     """``--hidden NAME|EXPR`` and ``--units M``: the hidden layer, or None."""
     from derive.engine.hidden_layer import hidden_layer
     from derive.catalog import ACTIVATIONS
 
-    units = size_argument(args.units, "--units", MAX_UNITS)
+    units = args.units
     if args.hidden is None:
         if units is not None:
             raise ProblemError("--units needs --hidden ACTIVATION")
@@ -105,9 +94,9 @@ def network_roles(network: bool, hidden) -> tuple[str, ...]:
 def add_arguments(pair) -> None:
     pair.add_argument("--wrt", choices=WRT, default="z",
                       help="differentiate by the output layer's inputs z (default), its weights W, biases b, or the inputs x")
-    pair.add_argument("--inputs", dest="inputs", default=None, metavar="D",
+    pair.add_argument("--inputs", dest="inputs", type=whole_number("--inputs", MAX_INPUTS), default=None, metavar="D",
                       help=f"a concrete number of network inputs, 1 <= D <= {MAX_INPUTS} (default: symbolic D)")
     pair.add_argument("--hidden", default=None, metavar="ACT2",
                       help="a hidden layer before the output layer: an elementwise activation, by name or as 'tanh(z)'")
-    pair.add_argument("--units", default=None, metavar="M",
+    pair.add_argument("--units", type=whole_number("--units", MAX_UNITS), default=None, metavar="M",
                       help=f"with --hidden: a concrete number of hidden units, 1 <= M <= {MAX_UNITS} (default: symbolic M)")
