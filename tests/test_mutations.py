@@ -19,7 +19,7 @@ from functools import lru_cache, partial
 
 import pytest
 
-from sympy import Add, Derivative, KroneckerDelta, Mul, Piecewise, S, Sum, Symbol, UnevaluatedExpr, exp, log
+from sympy import Add, Derivative, Indexed, KroneckerDelta, Mul, Piecewise, S, Sum, Symbol, UnevaluatedExpr, exp, log
 
 from derive.certify import CertificationError, certify
 from derive.certify.network import certify_network
@@ -33,7 +33,7 @@ from derive.problem import Problem
 from derive.engine.rules.registry import RULES
 from derive.engine.strategy import DEFAULT, Strategy, StepLimitError
 from derive.sums import SumExcept
-from derive.symbols import CLASSES
+from derive.symbols import CLASSES, TARGET
 from derive.trail import NetworkTrail, Rule, Trail
 
 PROBLEMS = [
@@ -122,6 +122,8 @@ def _plainly_zero(term) -> bool:
     """A term that is zero on its face (``0``, a sum of zeros): dropping it changes nothing."""
     if isinstance(term, Mul):
         return any(_plainly_zero(factor) for factor in term.args)
+    if isinstance(term, Derivative):  # the derivative of a target alone (∂(−y_k)/∂Z_l, in a second derivative): 0
+        return {node.base for node in term.expr.atoms(Indexed)} <= {TARGET} and not term.expr.has(*term.variables)
     return term == 0 or (isinstance(term, (Sum, SumExcept)) and term.args[0] == 0)
 
 
