@@ -91,7 +91,7 @@ def test_output_derivation_is_really_certified(refs):
         certify(broken)
 
 
-@pytest.mark.parametrize("activation", ["softmax", "sigmoid", "tanh", "softplus"])
+@pytest.mark.parametrize("activation", slow_after(2, ["softmax", "sigmoid", "tanh", "softplus"]))
 def test_diagonal_entry_matches_sympy(refs, activation):
     loss = "sum-of-squares"
     ref = refs(activation, loss)
@@ -128,7 +128,7 @@ HOLDS_SYMBOLIC = [
 ]
 
 
-@pytest.mark.parametrize("activation, loss, wrt, targets, claim", HOLDS_SYMBOLIC)
+@pytest.mark.parametrize("activation, loss, wrt, targets, claim", slow_after(5, HOLDS_SYMBOLIC))
 def test_equal_claims_are_proved_symbolically(refs, activation, loss, wrt, targets, claim):
     outcome = verdict(refs, activation, loss, claim, wrt, targets)
     assert outcome.holds and outcome.method == "symbolic"

@@ -21,6 +21,7 @@ MARKDOWN = sorted(OUTPUT.glob("*.md"))
 LATEX = sorted(OUTPUT.glob("*.tex"))
 
 
+@pytest.mark.slow  # the whole catalogue re-derived; the before-stop hook and CI's slow tier check it
 def test_output_is_exactly_what_the_catalogue_produces(tmp_path, capsys):
     assert main(["catalogue", "-o", str(tmp_path)]) == 0
     listed = sorted(Path(line).name for line in capsys.readouterr().out.split())  # one line per file written

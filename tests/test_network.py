@@ -99,8 +99,9 @@ def hidden_places(wrt: str):
     return table[wrt]
 
 
-@pytest.mark.parametrize("activation, loss, hidden", slow_after(1, [("softmax", "cross-entropy", "sigmoid"), ("sigmoid", "sum-of-squares", "tanh")]))
-@pytest.mark.parametrize("wrt", ["W", "b", "V", "c", "x"])
+@pytest.mark.parametrize("activation, loss, hidden, wrt", slow_after(3, [
+    ("softmax", "cross-entropy", "sigmoid", wrt) for wrt in ("W", "V", "x", "b", "c")
+] + [("sigmoid", "sum-of-squares", "tanh", wrt) for wrt in ("W", "b", "V", "c", "x")]))
 def test_hidden_layer_entries_equal_sympy_diff_of_a_network_built_here(activation, loss, hidden, wrt):
     trail = network(activation, loss, wrt, H, D, hidden, M)
     E = reference_hidden_loss(activation, loss, hidden)
@@ -152,8 +153,10 @@ def entry(gradient, where):
     return gradient[where[0]][where[1]] if len(where) == 2 else gradient[where[0]]
 
 
-@pytest.mark.parametrize("activation, loss", slow_after(2, PAIRS))
-@pytest.mark.parametrize("wrt", ["W", "b", "x"])
+@pytest.mark.parametrize("activation, loss, wrt", slow_after(3, [
+    (*PAIRS[0], "W"), (*PAIRS[1], "x"), (*PAIRS[0], "b"),
+    *((*pair, wrt) for pair in PAIRS for wrt in ("W", "b", "x") if (pair, wrt) not in ((PAIRS[0], "W"), (PAIRS[1], "x"), (PAIRS[0], "b"))),
+]))
 def test_gradient_entries_equal_sympy_diff_of_a_network_built_here(activation, loss, wrt):
     trail = network(activation, loss, wrt)
     E = reference_loss(activation, loss)
@@ -259,7 +262,9 @@ def test_wrt_z_is_the_existing_derivation_byte_for_byte(capsys):
     (["--wrt", "W", "--inputs", "0"], "--inputs must be between 1 and 1000"),
     (["--wrt", "W", "--inputs", "two"], "--inputs expects a whole number"),
     (["--inputs", "3"], "--inputs, --hidden and --units need --wrt"),
-    (["--wrt", "W", "--H", "300", "--inputs", "200"], "at most 40000"),
+    (["--wrt", "W", "--H", "300", "--inputs", "200"], "--H times --inputs must be at most 40000"),
+    (["--wrt", "V", "--hidden", "tanh", "--H", "300", "--units", "200"], "--H times --units must be at most 40000"),
+    (["--wrt", "V", "--hidden", "tanh", "--units", "300", "--inputs", "200"], "--units times --inputs must be at most 40000"),
     (["--wrt", "b", "--reduction", "mean"], "not supported with --wrt b"),
     (["--wrt", "V"], "needs a hidden layer"),
     (["--wrt", "q"], "invalid choice"),
@@ -274,8 +279,8 @@ def test_bad_network_input_is_one_line_and_exit_2(argv, message, capsys):
     assert code == 2 and message in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("wrt", ["W", "x"])
-@pytest.mark.parametrize("detail", ["brief", "standard", "full"])
+@pytest.mark.parametrize("wrt, detail", slow_after(2, [("W", "brief"), ("x", "full"), ("W", "standard"), ("W", "full"),
+                                                      ("x", "brief"), ("x", "standard")]))
 def test_markdown_formulas_parse_in_katex(wrt, detail, capsys):
     require_tool("node")
     code, out, err = run(["pair", "sigmoid", "sum-of-squares", "--wrt", wrt, "--detail", detail, "--format", "md", "-o", "-"],

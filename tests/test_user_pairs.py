@@ -199,7 +199,8 @@ def test_any_targets_state_the_normalised_gradient(activation, loss, normalised,
     [
         # a softmax shifted by an input: equal to O_k - y_k once the (one-hot) targets sum to one
         ("exp(z[i]-z[1])/sum(exp(z[j]-z[1]), j)", CE, ("--targets", "one-hot"), o[k] - y[k], True),
-        ("exp(z[i]-z[2])/sum(exp(z[j]-z[2]), j)", CE, ("--targets", "one-hot", "--H", "3"), o[k] - y[k], True),
+        pytest.param("exp(z[i]-z[2])/sum(exp(z[j]-z[2]), j)", CE, ("--targets", "one-hot", "--H", "3"), o[k] - y[k], True,
+                     marks=pytest.mark.slow),
         # the outputs of a softmax sum to one, so this loss is constant: the gradient is 0
         ("exp(z[i])/sum(exp(z[j]), j)", "sum(o[i], i)", (), 0, False),
     ],

@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 from derive.catalog import valid_pairs
-from derive.cli.pipeline import derive_certified
+from derive.certify import certify
+from derive.cli.pipeline import Derivation
+from derive.engine.derivation import derive
+from derive.present.notation import Notation
 from derive.present.measure import rows
 from derive.present.render import RenderOptions
 from derive.problem import Problem
@@ -41,8 +44,13 @@ def _pair_params(slow_all: bool = True):
 
 
 @cache
+def _trail(pair):
+    """The pair's certified trail: derived and certified once, then rendered at every detail level and option."""
+    return certify(derive(Problem(*pair)))
+
+
 def _derivation(pair, detail="standard", **options):
-    return derive_certified(Problem(*pair), detail=detail, options=RenderOptions(**options))
+    return Derivation(Problem(*pair), _trail(pair), Notation(), detail, None, RenderOptions(**options))
 
 
 def _lines(view) -> list[int]:

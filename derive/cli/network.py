@@ -15,7 +15,7 @@ from derive.certify.network import certify_network
 from derive.cli.usage import whole_number
 from derive.engine.derivation import derive
 from derive.engine.hidden_layer import MAX_UNITS, Hidden
-from derive.engine.network import HIDDEN_PARAMETERS, MAX_INPUTS, derive_network
+from derive.engine.network import HIDDEN_PARAMETERS, MAX_INPUTS, check_sizes, derive_network
 from derive.present import render
 from derive.present.network_view import NetworkView, network_view
 from derive.present.notation import HIDDEN_ROLES, NETWORK_ROLES, Notation
@@ -62,6 +62,7 @@ def derive_network_certified(problem: Problem, wrt: str, inputs: int | None, not
     """The output layer's derivation, certified, then the network's, certified: or ``CertificationError``."""
     if problem.reduction != "sum":
         raise ProblemError(f"--reduction {problem.reduction} is not supported with --wrt {wrt} (only sum)")
+    check_sizes(problem.classes, inputs, None if hidden is None else hidden.units)  # before the output layer is derived
     output = certify(derive(problem))
     trail = certify_network(derive_network(problem, wrt, inputs, output, hidden=hidden))
     return NetworkDerivation(problem, trail, notation, detail, templates)

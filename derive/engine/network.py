@@ -35,7 +35,7 @@ from derive.trail import NetworkTrail, Trail
 PARAMETERS = ("W", "b", "x")
 HIDDEN_PARAMETERS = ("W", "b", "h", "V", "c", "x")
 MAX_INPUTS = 1000
-MAX_ENTRIES = 40000  # H × D at most this many weights written out (--H and --inputs both concrete)
+MAX_ENTRIES = 40000  # at most this many weights in one matrix written out (H × D, or H × M and M × D)
 
 
 def _same(rule):
@@ -90,18 +90,23 @@ def shapes(classes, inputs, units) -> tuple:
     return tuple(table.items())
 
 
-def check_sizes(classes: int | None, inputs: int | None) -> None:
+def check_sizes(classes: int | None, inputs: int | None, units: int | None = None) -> None:
+    """Refuse sizes whose weight matrices would be too large to write out (before anything is derived)."""
     if inputs is not None and not 1 <= inputs <= MAX_INPUTS:
         raise ProblemError(f"--inputs must be between 1 and {MAX_INPUTS}, got {inputs}")
-    if classes is not None and inputs is not None and classes * inputs > MAX_ENTRIES:
-        raise ProblemError(f"--H times --inputs must be at most {MAX_ENTRIES} (the weights written out), got {classes * inputs}")
+    below = ("--inputs", inputs) if units is None else ("--units", units)
+    matrices = [("--H", classes, *below)] + ([] if units is None else [("--units", units, "--inputs", inputs)])
+    for rows_flag, rows, columns_flag, columns in matrices:
+        if rows is not None and columns is not None and rows * columns > MAX_ENTRIES:
+            raise ProblemError(f"{rows_flag} times {columns_flag} must be at most {MAX_ENTRIES} (the weights written out), "
+                               f"got {rows * columns}")
 
 
 def derive_network(problem: Problem, wrt: str, inputs: int | None, output: Trail, wrap=_same,
                    hidden: Hidden | None = None) -> NetworkTrail:
     """``∂E/∂p`` for ``p`` one of ``W``, ``b``, ``x`` (and ``h``, ``V``, ``c`` after a ``hidden`` layer),
     citing ``output`` (the derivation of ``∂E/∂Z_k``)."""
-    check_sizes(problem.classes, inputs)
+    check_sizes(problem.classes, inputs, None if hidden is None else hidden.units)
     setup = formulate(problem)
     classes = setup.context.classes
     size = INPUTS if inputs is None else inputs
