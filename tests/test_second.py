@@ -245,3 +245,15 @@ def test_every_format_parses_in_katex_and_compiles(problem, tmp_path):
     (tmp_path / "fragment.tex").write_text(derivation.document("tex-fragment"))
     host.write_text("\\documentclass{article}\\usepackage{amsmath,amssymb,cancel}\\begin{document}\\input{fragment}\\end{document}\n")
     compile_latex(host, tmp_path)
+
+
+@pytest.mark.slow
+def test_derive_verify_recertifies_the_second_derivatives_json(tmp_path):
+    path = tmp_path / "second.json"
+    path.write_text(derive_second_certified(SOFTMAX_CE).document("json"))
+    done = run("verify", str(path))
+    assert done.returncode == 0 and done.stdout.splitlines()[0] == "1 second-derivative proof"
+    data = json.loads(path.read_text())
+    data["steps"][0]["after"]["srepr"] = data["steps"][0]["after"]["srepr"].replace("Integer(-1)", "Integer(-2)", 1)
+    path.write_text(json.dumps(data))
+    assert run("verify", str(path)).returncode == 1
