@@ -15,6 +15,7 @@ ERROR = IndexedBase("e")    # e_i, the per-class error whose sum is E
 SUM_INDEX = Symbol("i", integer=True, positive=True)    # the loss's summation index
 FREE_INDEX = Symbol("k", integer=True, positive=True)   # the input we differentiate by
 INNER_INDEX = Symbol("j", integer=True, positive=True)  # the activation's own summation index
+SECOND_INDEX = Symbol("l", integer=True, positive=True)  # the second input we differentiate by (--second)
 
 CLASSES = Symbol("H", integer=True, positive=True)      # number of classes when H is symbolic
 

@@ -195,3 +195,34 @@ class NetworkTrail:
     @property
     def classes(self) -> int | None:
         return self.output.classes
+
+
+@dataclass(frozen=True, slots=True)
+class HessianForm:
+    """The second derivative ``∂²E/∂Z_k∂Z_l`` as a matrix, and what is known of its definiteness.
+
+    ``kind``: ``scaled-softmax`` (``c (diag(O) − OOᵀ)``, ``scale`` = c), ``diagonal`` (``diag(a)``, ``diagonal`` =
+    a_k), ``zero``, or ``general`` (no matrix form beyond the entries).  ``definite``: ``variance`` (PSD, c > 0 a
+    number), ``where-scale-nonnegative`` (PSD wherever c ≥ 0), ``proved`` (every diagonal entry ≥ 0, shown by
+    SymPy's assumptions), ``refuted`` (a negative diagonal entry at ``witness`` = (Z_k, y_k, value)), ``zero``,
+    or ``undecided`` (nothing is claimed).
+    """
+
+    kind: str
+    definite: str
+    scale: Basic | None = None
+    diagonal: Basic | None = None
+    witness: tuple | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecondTrail:
+    """The second derivative ``∂²E/∂Z_k∂Z_l`` (``--second``).  ``output`` is the certified derivation of
+    ``∂E/∂Z_k``, cited as a lemma; ``trail`` is the derivation of the second derivative, in the output layer's
+    own record (its ``start`` is ``∂²E/∂Z_k∂Z_l``), so the same certifier and chains serve it.  At concrete H,
+    ``hessian`` holds the H × H entries, written in ``z`` and ``y`` alone."""
+
+    output: Trail
+    trail: Trail
+    form: HessianForm
+    hessian: tuple | None = None

@@ -19,12 +19,13 @@ from functools import lru_cache, partial
 
 import pytest
 
-from sympy import Add, Derivative, KroneckerDelta, Mul, Piecewise, S, Sum, Symbol, UnevaluatedExpr, exp, log
+from sympy import Add, Derivative, Indexed, KroneckerDelta, Mul, Piecewise, S, Sum, Symbol, UnevaluatedExpr, exp, log
 
 from derive.certify import CertificationError, certify
 from derive.certify.network import certify_network
 from derive.engine.hidden_layer import hidden_layer
 from derive.engine.network import derive_network
+from derive.engine.second import derive_second
 from derive.context import Context
 from derive.engine.derivation import derive
 from derive.parse import parse_expression
@@ -32,7 +33,7 @@ from derive.problem import Problem
 from derive.engine.rules.registry import RULES
 from derive.engine.strategy import DEFAULT, Strategy, StepLimitError
 from derive.sums import SumExcept
-from derive.symbols import CLASSES
+from derive.symbols import CLASSES, TARGET
 from derive.trail import NetworkTrail, Rule, Trail
 
 PROBLEMS = [
@@ -86,6 +87,12 @@ def certified_output(problem: Problem) -> Trail:
 NETWORK_PROBLEM = Problem("sigmoid", "sum-of-squares", classes=2)
 
 
+def second_derivation(problem: Problem, strategy: Strategy = DEFAULT) -> Trail:
+    """``∂²E/∂Z_k∂Z_l`` (``--second``), its rules wrapped as ``strategy`` wraps them, as the trail ``certify``
+    checks (steps, and the result against sympy.diff of the loss differentiated twice)."""
+    return derive_second(problem, certified_output(problem), wrap=strategy.wrap).trail
+
+
 def certify_any(trail) -> None:
     """The certifier for the trail at hand: the network's for a derivation past the output layer."""
     (certify_network if isinstance(trail, NetworkTrail) else certify)(trail)
@@ -98,7 +105,8 @@ SUBJECTS = {problem.slug: (partial(derive, problem), None) for problem in PROBLE
     "scalar e^(x^2) ln(x^2+x)": (partial(scalar_derivation, exp(x**2) * log(x**2 + x)), None),
 } | {f"network --wrt {wrt}": (partial(network_derivation, NETWORK_PROBLEM, wrt), None) for wrt in ("W", "b", "x")} | {
     "network --hidden tanh --wrt V": (partial(network_derivation, NETWORK_PROBLEM, "V", hidden="tanh"), None),
-}
+} | {f"second {problem.slug}": (partial(second_derivation, problem), None)
+     for problem in (Problem(classes=3), Problem("sigmoid", "sum-of-squares"))}
 
 
 def mutation_targets(derivation, only) -> list[Rule]:
@@ -114,6 +122,8 @@ def _plainly_zero(term) -> bool:
     """A term that is zero on its face (``0``, a sum of zeros): dropping it changes nothing."""
     if isinstance(term, Mul):
         return any(_plainly_zero(factor) for factor in term.args)
+    if isinstance(term, Derivative):  # the derivative of a target alone (∂(−y_k)/∂Z_l, in a second derivative): 0
+        return {node.base for node in term.expr.atoms(Indexed)} <= {TARGET} and not term.expr.has(*term.variables)
     return term == 0 or (isinstance(term, (Sum, SumExcept)) and term.args[0] == 0)
 
 

@@ -73,6 +73,7 @@ from derive.engine.rules.delta_sum import delta_sum
 from derive.engine.rules.layer_chain import layer_chain
 from derive.engine.rules.layer_derivative import layer_derivative
 from derive.engine.rules.layer_lemma import layer_lemma
+from derive.engine.rules.second_derivative import second_derivative
 from derive.engine.rules.unit_lemma import unit_lemma
 from derive.engine.rules.exp import exp_rule
 from derive.engine.rules.expand_products import expand_products
@@ -705,6 +706,10 @@ APPLIES = [
     ),
     applies("layer_lemma/at-i", layer_lemma, Derivative(LL, u[i]), exp(u[i]), registry.LAYER_LEMMA, LAYER, check=False),
     applies(
+        "second_derivative/the-known-first-differentiated-again", second_derivative, Derivative(LL, u[i], u[j]),
+        Derivative(exp(u[i]), u[j]), registry.SECOND_DERIVATIVE, LAYER, check=False,
+    ),
+    applies(
         "layer_derivative/weight", layer_derivative, Derivative(u[i], P[k, j]), KroneckerDelta(i, k) * q[j],
         registry.LAYER_DERIVATIVE, LAYER, annotations=(ann(Mark.DEFINITION, u[i], U_DEF.body),), check=False,
     ),
@@ -894,6 +899,9 @@ REFUSES = [
     refuses("layer_chain/independent", layer_chain, Derivative(x, P[k, j]), LAYER),
     refuses("layer_lemma/nothing-known", layer_lemma, Derivative(LL, u[i]), PLAIN),
     refuses("layer_lemma/another-variable", layer_lemma, Derivative(LL, P[k, j]), LAYER),
+    refuses("second_derivative/nothing-known", second_derivative, Derivative(LL, u[i], u[j]), PLAIN),
+    refuses("second_derivative/a-first-derivative", second_derivative, Derivative(LL, u[i]), LAYER),
+    refuses("second_derivative/another-variable-first", second_derivative, Derivative(LL, P[k, j], u[i]), LAYER),
     refuses("layer_derivative/not-in-the-layer", layer_derivative, Derivative(u[i], c[k]), LAYER),
     refuses("layer_derivative/not-linear", layer_derivative, Derivative(u[i], P[k, j]), SQUARED),
     refuses("unit_lemma/not-elementwise", unit_rule, Derivative(u[i], P[k, j]), LAYER),

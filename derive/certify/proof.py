@@ -84,7 +84,8 @@ def _remembered(memo: dict, key, work):
 
 def _normal_memo(memo: dict, side: Basic, pattern: dict, total: Basic | None) -> Basic:
     key = ("normal", side, tuple(sorted(((a, b) for a, b in pattern.items()), key=str)), total)
-    return _remembered(memo, key, lambda: _normal(_resolve(side, pattern), total))
+    # sifting can bring two free indices into one delta (Σ_i δ_ik δ_il = δ_kl): the pattern decides it too
+    return _remembered(memo, key, lambda: _decide(_normal(_resolve(side, pattern), total), set(pattern.values())))
 
 
 # -- 1. derivatives by sympy.diff, then definitions substituted ------------------------------

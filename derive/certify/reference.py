@@ -35,11 +35,12 @@ class ReferenceEvaluator:
             return Add(*terms)  # exact: a 15-digit Float(0) start would round sums of integers (1/Σ_j 1)
         if isinstance(expr, UnevaluatedExpr):
             return self.concretize(expr.args[0], world)
-        if isinstance(expr, Derivative):
-            (variable, count), = expr.variable_count
+        if isinstance(expr, Derivative):  # ∂²f/∂x∂w: by x first, then by w
             inner = self.concretize(expr.expr, world)
-            keep = variable.base if isinstance(variable, Indexed) and variable.base in self.definitions else None
-            return diff(self.substitute(inner, world, keep=keep), variable, count)
+            for variable, count in expr.variable_count:
+                keep = variable.base if isinstance(variable, Indexed) and variable.base in self.definitions else None
+                inner = diff(self.substitute(inner, world, keep=keep), variable, count)
+            return inner
         if not expr.args:
             return expr
         return expr.func(*[self.concretize(arg, world) for arg in expr.args])

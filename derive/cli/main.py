@@ -25,12 +25,13 @@ from derive.catalog import ACTIVATIONS, LOSSES, UndefinedPair, UnknownName, vali
 from derive.syntax import ParseError, user_syntax
 from derive.certify import CertificationError
 from derive.present.document import DETAILS
-from derive.present.notation import PRESETS, NotationError
+from derive.present.notation import PRESETS, SECOND_ROLES, NotationError
 from derive.cli.pipeline import (
     EXTENSIONS, FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
     write_documents,
 )
 from derive.cli.network import add_arguments as network_arguments, network_roles
+from derive.cli.second import add_arguments as second_arguments
 from derive.cli.usage import UsageError, whole_number
 from derive.present import render
 from derive.present.render import TemplateError
@@ -123,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
                       help="leave out the closing note on how the steps were checked")
     pair.add_argument("-o", dest="output", default=None, help="file, folder (several formats) or - for stdout")
     network_arguments(pair)
+    second_arguments(pair)
     listing = commands.add_parser("list", help="print the catalogue of activations and losses")
     listing.add_argument("--rules", action="store_true", help="print the rules instead: slug, name and formula, one per line")
     shipped = commands.add_parser("catalogue", help="write every document the project ships")
@@ -205,11 +207,19 @@ def _pair(args) -> Plan:
     if (args.inputs, args.hidden, args.units) != (None, None, None) and not network:
         raise UsageError("--inputs, --hidden and --units need --wrt W, b, x (or h, V, c): the output layer's own "
                          "derivation has no network below it")
-    notation = notation_for(args.notation, args.reduction, network_roles(network, args.hidden), **dict(args.symbols))
+    if args.second and (network or args.hidden is not None):
+        raise UsageError("--second needs --wrt z (the default) and no --hidden: it differentiates dE/dz_k by z_l")
+    roles = network_roles(network, args.hidden) + (SECOND_ROLES if args.second else ())
+    notation = notation_for(args.notation, args.reduction, roles, **dict(args.symbols))
     if "pdf" in args.formats:
         pdf_command("derivation.tex")  # fail early, before deriving, when pdflatex is missing
     options = render.RenderOptions(args.heading, args.label_prefix, args.pause, args.check_note)
-    if network:
+    if args.second:
+        from derive.cli.second import derive_second_certified  # only --second needs it
+
+        derivation = derive_second_certified(problem, notation, args.detail, args.templates, options)
+        slug = derivation.slug
+    elif network:
         from derive.cli.network import derive_network_certified, hidden_argument  # only --wrt W|b|x needs it
 
         hidden = hidden_argument(args)

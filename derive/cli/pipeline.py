@@ -27,7 +27,7 @@ from derive.engine.derivation import derive
 from derive.present.example import example_if_defined
 from derive.cli.files import write_all
 from derive.present.latex import name_tex
-from derive.present.notation import HIDDEN_ROLES, NETWORK_ROLES, PRESETS, Notation, NotationError
+from derive.present.notation import HIDDEN_ROLES, NETWORK_ROLES, PRESETS, SECOND_ROLES, Notation, NotationError
 from derive.problem import Problem
 from derive.trail import Trail
 
@@ -178,7 +178,7 @@ def notation_for(preset: str | None = None, reduction: str = "sum", roles: tuple
     if HIDDEN_ROLES[0] in roles:
         seen.update(HIDDEN_LETTERS)
     for field in fields(notation):
-        if field.name in NETWORK_ROLES + HIDDEN_ROLES and field.name not in roles:
+        if field.name in NETWORK_ROLES + HIDDEN_ROLES + SECOND_ROLES and field.name not in roles:
             continue  # a letter this document never shows (the network's, in a document about the output layer)
         shown = name_tex(getattr(notation, field.name))
         if field.name == "error" and shown == "e":  # e_i beside e^{...}: the default, always subscripted
@@ -263,6 +263,10 @@ def catalogue_documents(folder: Path) -> dict[Path, str]:
         documents.update({folder / file_name(problem, fmt): derivation.document(fmt) for fmt in formats})
         if problem.classes is None:
             entries.append((problem.slug, derivation.trail))
+    from derive.cli.second import derive_second_certified  # local: the second derivative's module imports this one
+
+    second = derive_second_certified(Problem())  # the flagship's Hessian, diag(O) − OOᵀ
+    documents.update({folder / f"{second.slug}.{EXTENSIONS[fmt]}": second.document(fmt) for fmt in ("md", "tex")})
     env = render.environment()
     view = index_view(entries, Notation())
     documents.update({folder / f"index.{fmt}": render.index(env, fmt, view) for fmt in ("md", "tex")})

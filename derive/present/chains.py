@@ -122,7 +122,8 @@ def _groups(steps: tuple["StepView", ...], detail: str, depth: int) -> list[list
             detail == "brief" and previous is not None and bool(previous[0].lemma)
             and not any(s.pivotal for s in previous[1:]) and _minor(step, detail, depth)
         )
-        if previous is not None and (joins_lemma or joins_factor or minor or after_lemma):
+        unseen = detail != "full" and previous is not None and step.after == previous[-1].after  # only a hold released
+        if previous is not None and (joins_lemma or joins_factor or minor or after_lemma or unseen):
             previous.append(step)
         else:
             groups.append([step])

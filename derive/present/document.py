@@ -26,7 +26,7 @@ from derive.present.problem_view import ActivationView, AssumptionView, LossView
 from derive.present.term_order import carried_orders
 from derive.present.written_out import written_activation, written_loss
 from derive.symbols import (
-    BIAS, CLASSES, ERROR, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME,
+    BIAS, CLASSES, ERROR, FREE_INDEX, HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, INNER_INDEX, SECOND_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME,
     NETWORK_INPUT, OUTPUT, PREACTIVATION, SUM_INDEX, TARGET, UNITS, WEIGHT,
 )
 from derive.trail import Mark, Step, Trail
@@ -97,6 +97,7 @@ class Symbols:
     hidden: str = "h"
     preactivation: str = "a"
     units: str = "M"
+    second_index: str = "l"
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,7 @@ def symbols(notation: Notation) -> Symbols:
         "sum_index": SUM_INDEX, "free_index": FREE_INDEX, "inner_index": INNER_INDEX, "classes": CLASSES,
         "weight": WEIGHT, "bias": BIAS, "network_input": NETWORK_INPUT, "inputs": INPUTS, "input_index": INPUT_INDEX,
         "hidden_weight": HIDDEN_WEIGHT, "hidden_bias": HIDDEN_BIAS, "hidden": HIDDEN, "preactivation": PREACTIVATION,
-        "units": UNITS,
+        "units": UNITS, "second_index": SECOND_INDEX,
     }
     return Symbols(**{f.name: to_latex(canonical[f.name], notation) for f in fields(Symbols)})
 
@@ -327,7 +328,8 @@ def document_view(
     detail: str = "standard",
 ) -> DocumentView:
     fmt = Formatter(notation, carried_orders(trail.start, trail.steps))
-    lhs = fmt.tex(Derivative(Symbol(LOSS_NAME), INPUT[FREE_INDEX], evaluate=False))
+    second = isinstance(trail.start, Derivative) and len(trail.start.variables) == 2  # ∂²E/∂Z_k∂Z_l (--second)
+    lhs = fmt.tex(Derivative(Symbol(LOSS_NAME), *(trail.start.variables if second else (INPUT[FREE_INDEX],)), evaluate=False))
     every = tuple(fmt.step(step, str(n), lhs) for n, step in enumerate(trail.steps, start=1))
     steps = at_detail(every, detail)
     shown = set(_numbers(steps))

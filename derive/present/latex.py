@@ -24,7 +24,7 @@ from derive.present.latex_order import indexed_family, is_plain, is_short, is_un
 from derive.present.notation import Notation
 from derive.sums import SumExcept
 from derive.symbols import (
-    HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, PREACTIVATION, UNITS, BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
+    HIDDEN, HIDDEN_BIAS, HIDDEN_WEIGHT, PREACTIVATION, SECOND_INDEX, UNITS, BIAS, CLASSES, ERROR, FREE_INDEX, INNER_INDEX, INPUT, INPUT_INDEX, INPUTS, LOSS_NAME, NETWORK_INPUT, OUTPUT, SUM_INDEX,
     TARGET, WEIGHT,
 )
 
@@ -40,6 +40,7 @@ _INDEXED_ROLES = MappingProxyType({
 _SYMBOL_ROLES = MappingProxyType({
     SUM_INDEX.name: "sum_index", FREE_INDEX.name: "free_index", INNER_INDEX.name: "inner_index",
     CLASSES.name: "classes", LOSS_NAME: "loss", INPUTS.name: "inputs", INPUT_INDEX.name: "input_index", UNITS.name: "units",
+    SECOND_INDEX.name: "second_index",
 })
 # SymPy function name -> standard macro (all known to amsmath and KaTeX)
 _FUNCTION_MACROS = MappingProxyType({

@@ -40,6 +40,7 @@ class Notation:
     hidden: str = "h"
     preactivation: str = "a"
     units: str = "M"
+    second_index: str = "l"  # the second derivative (--second): ∂²E/∂Z_k∂Z_l
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -57,6 +58,7 @@ class Notation:
 
 
 NETWORK_ROLES = ("weight", "bias", "network_input", "inputs", "input_index")  # shown only in network documents
+SECOND_ROLES = ("second_index",)  # shown only in second-derivative documents
 HIDDEN_ROLES = ("hidden_weight", "hidden_bias", "hidden", "preactivation", "units")  # and these with a hidden layer  # shown only in network documents
 
 PRESETS: dict[str, Notation] = {

@@ -149,3 +149,14 @@ def network(env: Environment, fmt: str, view, options: RenderOptions = RenderOpt
         label_prefix=options.label_prefix or view.slug or "derive", heading=options.heading, pause=options.pause,
         check_note=options.check_note, budget=BUDGETS[fmt],
     )))
+
+
+def second(env: Environment, fmt: str, view, options: RenderOptions = RenderOptions()) -> str:
+    """A second-derivative document (``--second``): ``second.<format>.j2``, with ``doc`` the derivation's view
+    (its chains) and ``second`` what only a second derivative has."""
+    doc = view.doc
+    return _tidy(inline_fractions(_rendered(
+        env, f"second.{fmt}.j2", doc=doc, second=view, n=doc.symbols, fmt=FORMAT_FAMILY[fmt], format=fmt,
+        label_prefix=options.label_prefix or doc.slug or "derive", heading=options.heading, pause=options.pause,
+        check_note=options.check_note, budget=BUDGETS[fmt],
+    )))

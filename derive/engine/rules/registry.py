@@ -36,6 +36,7 @@ from derive.engine.rules.product import PRODUCT
 from derive.engine.rules.quotient import QUOTIENT
 from derive.engine.rules.recognise import RECOGNISE
 from derive.engine.rules.rejoin import REJOIN
+from derive.engine.rules.second_derivative import SECOND_DERIVATIVE
 from derive.engine.rules.self import SELF
 from derive.engine.rules.sinh import SINH
 from derive.engine.rules.sum import SUM
@@ -47,6 +48,7 @@ RULES: tuple[Rule, ...] = (
     DEFINITION, SUM, CONSTANT_FACTOR, INDEPENDENT, SELF, INDEX, CHAIN, LOG, EXP, TANH, SINH, COSH, POWER,
     QUOTIENT, PRODUCT, DELTA_SUM, FOLD, CASES, COMMON_DERIVATIVE, LEMMA, INDEX_SPLIT, CANCEL, FACTOR_OUT, ASSUMPTION, EXPAND,
     COLLECT, COMMON_FACTOR, FACTOR_GAP, REJOIN, RECOGNISE, LAYER_CHAIN, LAYER_LEMMA, LAYER_DERIVATIVE, UNIT_LEMMA,
+    SECOND_DERIVATIVE,
 )
 
 
