@@ -181,8 +181,10 @@ def test_a_reader_that_closes_the_pipe_early_ends_the_run_quietly(argv, tmp_path
     assert err == ""
 
 
-@pytest.mark.parametrize("argv", [["list"], [*PAIR, "--format", "md", "-o", "-"]])
-@pytest.mark.parametrize("redirect", [">&-", ">/dev/full"])
+@pytest.mark.parametrize("argv, redirect", slow_after(2, [
+    (["list"], ">&-"), ([*PAIR, "--format", "md", "-o", "-"], ">/dev/full"),
+    (["list"], ">/dev/full"), ([*PAIR, "--format", "md", "-o", "-"], ">&-"),
+]))
 def test_a_result_that_cannot_reach_stdout_is_exit_2_in_one_line(argv, redirect, tmp_path):
     if redirect == ">/dev/full" and not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")

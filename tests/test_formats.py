@@ -35,10 +35,17 @@ PAIRS = {
 STEP_HEADING = re.compile(r"^\*\*(\d+(?:\.\d+)*)\. ", re.MULTILINE)
 
 
+class Trails(dict):
+    """Each pair derived and certified when a test first asks for it, then kept for the whole module."""
+
+    def __missing__(self, name: str):
+        self[name] = derive_certified(PAIRS[name]).trail
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def trails():
-    """Each pair derived and certified once for the whole module."""
-    return {name: derive_certified(problem).trail for name, problem in PAIRS.items()}
+    return Trails()
 
 
 def derivation(trails, name, **options) -> Derivation:
@@ -72,8 +79,9 @@ NAMES = ["flagship", "flagship-H8", "flagship-H40", "sigmoid-bce", "softmax-squa
 
 
 @pytest.mark.parametrize("name, fmt", [
-    # the flagship in every LaTeX format stays in the fast tier; the rest run in CI's slow tier
-    (name, fmt) if name == "flagship" else pytest.param(name, fmt, marks=pytest.mark.slow)
+    # the flagship's fragment stays in the fast tier (its article and slides are committed, and test_documents
+    # compiles those); the rest run in CI's slow tier
+    (name, fmt) if (name, fmt) == ("flagship", "tex-fragment") else pytest.param(name, fmt, marks=pytest.mark.slow)
     for name in NAMES for fmt in ["tex", "beamer", "tex-fragment"]
 ])
 def test_latex_formats_compile_without_overfull_boxes(fmt, name, trails, tmp_path):
@@ -92,6 +100,7 @@ def test_latex_formats_compile_without_overfull_boxes(fmt, name, trails, tmp_pat
     assert max(overfull_boxes(log), default=0) <= 10, "something runs into the margin"
 
 
+@pytest.mark.slow  # the standard article and slides are committed, and test_documents compiles them
 @pytest.mark.parametrize("detail", ["brief", "full"])
 def test_detail_levels_compile_as_slides_and_article(detail, trails, tmp_path):
     require_tool("pdflatex")

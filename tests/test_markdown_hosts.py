@@ -9,6 +9,9 @@ too.  The KaTeX test (tests/test_documents.py) checks that each formula then par
 
 from __future__ import annotations
 
+import io
+from contextlib import redirect_stdout
+
 import html
 import re
 from collections import Counter
@@ -55,16 +58,18 @@ def markdown_it_formulas(text: str) -> Counter:
     return found
 
 
-def _rendered_check_document(capsys) -> str:
-    """``derive check``'s Markdown report on a wrong claim (counterexample, diagnosis and all)."""
-    capsys.readouterr()
-    assert main(["check", "softmax", "cross-entropy", "--claim", "o[k]*y[k] - y[k]", "--format", "md"]) == 1
-    return capsys.readouterr().out
+@pytest.fixture(scope="module")
+def check_document() -> str:
+    """``derive check``'s Markdown report on a wrong claim (counterexample, diagnosis and all), made once."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["check", "softmax", "cross-entropy", "--claim", "o[k]*y[k] - y[k]", "--format", "md"]) == 1
+    return out.getvalue()
 
 
 @pytest.fixture(params=[*MARKDOWN, "check"], ids=lambda p: p if isinstance(p, str) else p.name)
-def document(request, capsys) -> str:
-    return _rendered_check_document(capsys) if request.param == "check" else request.param.read_text()
+def document(request) -> str:
+    return request.getfixturevalue("check_document") if request.param == "check" else request.param.read_text()
 
 
 def test_python_markdown_with_arithmatex_keeps_every_formula_whole(document):

@@ -99,7 +99,7 @@ def hidden_places(wrt: str):
     return table[wrt]
 
 
-@pytest.mark.parametrize("activation, loss, hidden, wrt", slow_after(3, [
+@pytest.mark.parametrize("activation, loss, hidden, wrt", slow_after(1, [
     ("softmax", "cross-entropy", "sigmoid", wrt) for wrt in ("W", "V", "x", "b", "c")
 ] + [("sigmoid", "sum-of-squares", "tanh", wrt) for wrt in ("W", "b", "V", "c", "x")]))
 def test_hidden_layer_entries_equal_sympy_diff_of_a_network_built_here(activation, loss, hidden, wrt):
@@ -203,7 +203,8 @@ def test_a_pair_without_o_minus_y_cites_its_own_result():
     assert simplify(trail.result - OUTPUT[k] * (1 - OUTPUT[k]) * (OUTPUT[k] - TARGET[k])) == 0
 
 
-@pytest.mark.parametrize("activation, loss", [("softmax", "cross-entropy"), ("sigmoid", "sum-of-squares")])
+@pytest.mark.parametrize("activation, loss", [("softmax", "cross-entropy"),
+                                              pytest.param("sigmoid", "sum-of-squares", marks=pytest.mark.slow)])
 def test_matrix_form_equals_index_form(activation, loss):
     """Every summary line, with explicit matrices at H = 3, D = 2, equals the index-form result at every entry."""
     for wrt in ("W", "b", "x"):
@@ -279,7 +280,7 @@ def test_bad_network_input_is_one_line_and_exit_2(argv, message, capsys):
     assert code == 2 and message in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("wrt, detail", slow_after(2, [("W", "brief"), ("x", "full"), ("W", "standard"), ("W", "full"),
+@pytest.mark.parametrize("wrt, detail", slow_after(1, [("W", "brief"), ("x", "full"), ("W", "standard"), ("W", "full"),
                                                       ("x", "brief"), ("x", "standard")]))
 def test_markdown_formulas_parse_in_katex(wrt, detail, capsys):
     require_tool("node")
@@ -328,11 +329,16 @@ def test_the_figure_draws_the_parameters_edges_thick(wrt, hidden, thick):
     assert bool(figure.highlighted) == (wrt == "x")
 
 
-@pytest.mark.parametrize("wrt", ["W", "x"])
-@pytest.mark.parametrize("name, extra", [
-    ("wrong only at k = 7", lambda: 1000 * KroneckerDelta(FREE_INDEX, 7)),
-    ("wrong only at input index 5", lambda: 1000 * KroneckerDelta(INPUT_INDEX, 5)),
-    ("wrong only where an input is below -4", lambda: Abs(NETWORK_INPUT[INPUT_INDEX] + 4) - NETWORK_INPUT[INPUT_INDEX] - 4),
+WRONG_OUTSIDE_SMALL_SAMPLES = {
+    "wrong only at k = 7": lambda: 1000 * KroneckerDelta(FREE_INDEX, 7),
+    "wrong only at input index 5": lambda: 1000 * KroneckerDelta(INPUT_INDEX, 5),
+    "wrong only where an input is below -4": lambda: Abs(NETWORK_INPUT[INPUT_INDEX] + 4) - NETWORK_INPUT[INPUT_INDEX] - 4,
+}
+
+
+@pytest.mark.parametrize("wrt, name, extra", [  # each kind in the fast tier once, by W or by x; both in CI's slow tier
+    pytest.param(wrt, name, extra, marks=[] if wrt == ("W", "x")[n % 2] else [pytest.mark.slow])
+    for n, (name, extra) in enumerate(WRONG_OUTSIDE_SMALL_SAMPLES.items()) for wrt in ("W", "x")
 ])
 def test_a_step_wrong_only_outside_small_samples_is_refused(wrt, name, extra):
     """The second line samples a size that reaches every number an equation names, and inputs of either sign

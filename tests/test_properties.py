@@ -153,7 +153,7 @@ def composition_holds(case):
     check(text, loss_text, classes, reference_gradient(blocks, kind, classes), point)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(cases())
 def test_random_compositions_certify_and_match_sympy_diff(case):
     composition_holds(case)
@@ -287,7 +287,7 @@ def test_abs_is_refused_and_hyperbolic_functions_are_derived(activation, loss):
         ("1/(1+exp(-z))", "sum(o[i]**2 - y[i]*log(o[i]), i)"),
     ],
 )
-@pytest.mark.parametrize("classes", [1, 3])
+@pytest.mark.parametrize("classes", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_other_parser_functions(activation, loss, classes):
     example(activation, loss, classes=classes)
 

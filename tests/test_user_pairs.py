@@ -51,8 +51,8 @@ def undefined_somewhere(activation: str, loss: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("activation", SHIFTED[:5] + [
-    pytest.param(shape, marks=pytest.mark.slow) for shape in SHIFTED[5:]])  # five c = 2 shapes fast; the rest slow
+@pytest.mark.parametrize("activation", SHIFTED[:3] + [
+    pytest.param(shape, marks=pytest.mark.slow) for shape in SHIFTED[3:]])  # three c = 2 shapes fast; the rest slow
 @pytest.mark.parametrize("loss", [SSE, POISSON, BCE])
 def test_even_shapes_are_right_on_the_whole_line(activation, loss):
     code, data, err = run_pair(activation, loss, "--H", "2")
@@ -134,7 +134,7 @@ def test_constant_indices_at_symbolic_h():
 # -- 4. the comparison with sympy.diff keeps its precision ------------------------------------------
 
 
-@pytest.mark.parametrize("extra", [("--H", "3"), ("--H", "2"), ()])
+@pytest.mark.parametrize("extra", [("--H", "3"), pytest.param(("--H", "2"), marks=pytest.mark.slow), pytest.param((), marks=pytest.mark.slow)])
 def test_a_mean_shift_with_a_pseudo_huber_loss_is_not_refused(extra):
     """The reference summed from a 15-digit Float(0): 1/Σ_j 1 came out to 17 digits only (exit 1)."""
     activation, loss = "z[i]-sum(z[j],j)/sum(1,j)", "sum(sqrt(1+(o[i]-y[i])**2), i)"
@@ -177,7 +177,7 @@ def test_listed_pairs_reach_a_fixpoint_and_are_right(activation, loss, extra):
     "activation, loss, normalised, matches",
     [
         ("exp(z[i]/2)/sum(exp(z[j]/2), j)", CE, (o[k] - y[k]) / 2, False),
-        ("exp(z[i])/sum(exp(z[j]), j)", CE, o[k] - y[k], True),
+        pytest.param("exp(z[i])/sum(exp(z[j]), j)", CE, o[k] - y[k], True, marks=pytest.mark.slow),
     ],
 )
 def test_any_targets_state_the_normalised_gradient(activation, loss, normalised, matches):
@@ -256,7 +256,7 @@ def test_a_loss_undefined_somewhere_on_the_activations_outputs_is_refused(activa
     assert code == 2 and err.count("\n") == 1 and "undefined" in err, (why, err)
 
 
-@pytest.mark.parametrize("activation, loss", slow_after(1, [
+@pytest.mark.parametrize("activation, loss", slow_after(0, [
     ("exp(z[i]/0.7)/sum(exp(z[j]/0.7), j)", BCE_TEXT),  # a hand-written softmax is 1 at H = 1
     ("exp(z[i])/sum(exp(z[j]), j)", "-sum(y[i]*(1-o[i])**2*log(o[i]) + (1-y[i])*o[i]**2*log(1-o[i]), i)"),
 ]))
@@ -278,6 +278,7 @@ def test_a_coefficient_with_a_large_denominator_finishes(loss):
     assert agrees(data, "z/(1+exp(-1.702*z))", loss) > 0
 
 
+@pytest.mark.slow
 def test_an_output_that_rounds_to_the_edge_of_the_domain_is_not_a_witness():
     """sigmoid(e^z) at z = 4.5 is 1 - 8e-40: 1 at 30 digits, but inside (0, 1), where BCE is defined.
     (The gradient is compared symbolically: a 40-digit sympy.diff reference cancels catastrophically

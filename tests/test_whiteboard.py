@@ -72,8 +72,11 @@ def test_lines_are_numbered_contiguously_and_the_lemma_comes_before_its_use(pair
         assert line.refs and line.refs[0] in lemma_lines
 
 
-@pytest.mark.parametrize("pair", _pair_params(slow_all=False))
-@pytest.mark.parametrize("fmt", ["md", "tex", "tex-fragment", "beamer"])
+@pytest.mark.parametrize("pair, fmt", [  # the flagship in every format, the other pairs in Markdown, in the fast tier
+    pytest.param(case.values[0], fmt, id=f"{case.id}-{fmt}",
+                 marks=case.marks or ([] if case.values[0] == FLAGSHIP or fmt == "md" else [pytest.mark.slow]))
+    for case in _pair_params(slow_all=False) for fmt in ["md", "tex", "tex-fragment", "beamer"]
+])
 def test_the_lemma_is_written_before_the_step_that_uses_it_in_every_format(pair, fmt):
     for detail in DETAILS:
         text = _derivation(pair, detail).document(fmt)
