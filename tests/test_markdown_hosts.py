@@ -9,12 +9,11 @@ too.  The KaTeX test (tests/test_documents.py) checks that each formula then par
 
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stdout
-
 import html
+import io
 import re
 from collections import Counter
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
