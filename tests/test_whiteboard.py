@@ -247,3 +247,14 @@ def test_no_catalogue_article_ends_with_a_last_page_of_a_few_lines(article, tmp_
     source.write_text(article.read_text())
     depths = _ink_depths(compile_latex(source, tmp_path), tmp_path)
     assert len(depths) == 1 or depths[-1] >= 0.35, f"the last page is inked to {depths[-1]:.2f} of its height"
+
+
+@pytest.mark.parametrize("pair", _pair_params(slow_all=False))
+def test_every_line_a_slide_refers_to_shows_its_number(pair):
+    """Slides have no equation counter: a line shows its number beside its rule, so that "lemma (12)" and
+    "we use ... in (17)" point at something the audience can see."""
+    text = _derivation(pair, pause=False).document("beamer")
+    shown = set(re.findall(r"\\itshape \((\d+)\)", text))
+    referred = set(re.findall(r"(?:lemma|by|in|and) \((\d+)\)", text))
+    assert referred, "the flagship's slides refer to the lemma and the assumption by number"
+    assert referred <= shown, sorted(referred - shown)
