@@ -198,11 +198,7 @@ def test_every_valid_pair_at_H3_is_certified_and_matches_sympy_diff(pair):
 GRADIENT_WITH_SUM_EXCEPT = {("softmax", "binary-cross-entropy"), ("softmax", "sum-of-squares"), ("softmax", "poisson")}
 
 
-def z_and_y_param(pair):
-    return pytest.param(pair, id=pair_id(pair))
-
-
-@pytest.mark.parametrize("pair", [z_and_y_param(pair) for pair in VALID])
+@pytest.mark.parametrize("pair", [tiered(pair) for pair in VALID])
 def test_gradient_components_are_written_in_z_and_y_alone(pair):
     trail = certified(*pair, 3)
     for component in trail.gradient:
@@ -285,7 +281,8 @@ FACTORS = [
 ]
 
 
-@pytest.mark.parametrize("pair", CLEAN, ids=pair_id)
+@pytest.mark.parametrize("pair", [pytest.param(pair, id=pair_id(pair), marks=[] if n < 2 else [pytest.mark.slow])
+                                  for n, pair in enumerate(CLEAN)])
 def test_canonical_pairs_collapse_to_o_minus_y(pair, capsys):
     trail = certified(*pair, None)
     assert trail.verdict.matches is True
@@ -432,7 +429,7 @@ def test_any_targets_gradient_is_written_in_z_and_y_alone():
         assert written_in_z_and_y(component), component
 
 
-@pytest.mark.parametrize("targets", ["one-hot", "distribution", "any"])
+@pytest.mark.parametrize("targets", ["one-hot", pytest.param("distribution", marks=pytest.mark.slow), "any"])
 def test_sigmoid_binary_cross_entropy_is_o_minus_y_for_every_target_kind(targets, capsys):
     data = json_of(["pair", "sigmoid", "binary-cross-entropy", "--targets", targets], capsys)
     assert data["targets"] == targets
