@@ -375,7 +375,7 @@ def test_text_and_pdf_are_written_together_or_not_at_all(tmp_path, monkeypatch):
         done.append(target)
         return real_replace(source, target)
 
-    monkeypatch.setattr(pipeline.os, "replace", replace_once)
+    monkeypatch.setattr(os, "replace", replace_once)
     with pytest.raises(OSError):
         pipeline.write_documents({tmp_path / "c.pdf": b"%PDF-", tmp_path / "a.md": "new"})
     assert (tmp_path / "a.md").read_text() == "old"

@@ -26,9 +26,9 @@ from derive.syntax import ParseError, user_syntax
 from derive.certify import CertificationError
 from derive.present.document import DETAILS
 from derive.present.notation import PRESETS, SECOND_ROLES, NotationError
+from derive.cli.pdf import PdfError, ToolMissing, pdf_command
 from derive.cli.pipeline import (
-    EXTENSIONS, FORMATS, PdfError, ToolMissing, catalogue_documents, derive_certified, file_name, notation_for, pdf_command,
-    write_documents,
+    EXTENSIONS, FORMATS, catalogue_documents, derive_certified, file_name, notation_for, write_documents,
 )
 from derive.cli.network import add_arguments as network_arguments, network_roles
 from derive.cli.second import add_arguments as second_arguments

@@ -16,6 +16,7 @@ from derive.cli.usage import whole_number
 from derive.engine.derivation import derive
 from derive.engine.hidden_layer import MAX_UNITS, Hidden
 from derive.engine.network import HIDDEN_PARAMETERS, MAX_INPUTS, check_sizes, derive_network
+from derive.cli.pdf import PDF_SOURCES, build_pdf
 from derive.present import render
 from derive.present.network_view import NetworkView, network_view
 from derive.present.notation import HIDDEN_ROLES, NETWORK_ROLES, Notation
@@ -46,16 +47,12 @@ class NetworkDerivation:
         return network_view(self.trail, self.notation, self.slug, self.problem.name, self.detail)
 
     def document(self, fmt: str) -> str | bytes:
-        from derive.cli.pipeline import build_pdf  # local: the pipeline imports this module's callers
-
         if fmt == "json":
             from derive.serialize_network import network_json_text
 
             return network_json_text(self.trail, self.notation)
-        if fmt == "pdf":
-            return build_pdf(self.document("tex"))
-        if fmt == "beamer-pdf":
-            return build_pdf(self.document("beamer"))
+        if fmt in PDF_SOURCES:
+            return build_pdf(self.document(PDF_SOURCES[fmt]))
         return render.network(render.environment(self.templates), fmt, self.view, self.options)
 
 

@@ -15,6 +15,7 @@ from derive.certify import certify
 from derive.certify.second import certify_second
 from derive.engine.derivation import derive
 from derive.engine.second import check_second_size, derive_second
+from derive.cli.pdf import PDF_SOURCES, build_pdf
 from derive.present import render
 from derive.present.document import document_view
 from derive.present.notation import Notation
@@ -44,16 +45,12 @@ class SecondDerivation:
         return second_view(self.trail, doc, self.notation)
 
     def document(self, fmt: str) -> str | bytes:
-        from derive.cli.pipeline import build_pdf  # local: the pipeline imports this module's callers
-
         if fmt == "json":
             from derive.serialize_second import second_json_text
 
             return second_json_text(self.trail, self.notation)
-        if fmt == "pdf":
-            return build_pdf(self.document("tex"))
-        if fmt == "beamer-pdf":
-            return build_pdf(self.document("beamer"))
+        if fmt in PDF_SOURCES:
+            return build_pdf(self.document(PDF_SOURCES[fmt]))
         return render.second(render.environment(self.templates), fmt, self.view, self.options)
 
 
