@@ -9,7 +9,7 @@ substeps but never renumbers them, so a step's number is its place in the trail.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields, make_dataclass, replace
 
 from sympy import Basic, Derivative, Eq, Indexed, Symbol
 
@@ -74,30 +74,9 @@ class StepView:
     symbols: "Symbols | None" = None  # the names its prose uses, when they differ from the document's (a hidden unit's a_n)
 
 
-@dataclass(frozen=True)
-class Symbols:
-    """Each notation role as LaTeX maths (``Z``, ``\\mathrm{out}``, ``\\alpha``): what templates call ``n``."""
-
-    output: str
-    target: str
-    input: str
-    loss: str
-    error: str
-    sum_index: str
-    free_index: str
-    inner_index: str
-    classes: str
-    weight: str = "W"
-    bias: str = "b"
-    network_input: str = "x"
-    inputs: str = "D"
-    input_index: str = "d"
-    hidden_weight: str = "V"
-    hidden_bias: str = "c"
-    hidden: str = "h"
-    preactivation: str = "a"
-    units: str = "M"
-    second_index: str = "l"
+# Each notation role as LaTeX maths (``Z``, ``\\mathrm{out}``, ``\\alpha``): what templates call ``n``.  Its fields are
+# Notation's, so a role added to the notation is a symbol of the documents at once.
+Symbols = make_dataclass("Symbols", [(field.name, str) for field in fields(Notation)], frozen=True)
 
 
 @dataclass(frozen=True)
