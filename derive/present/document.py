@@ -74,7 +74,7 @@ class StepView:
     symbols: "Symbols | None" = None  # the names its prose uses, when they differ from the document's (a hidden unit's a_n)
 
 
-# Each notation role as LaTeX maths (``Z``, ``\\mathrm{out}``, ``\\alpha``): what templates call ``n``.  Its fields are
+# Each notation role as LaTeX maths (``Z``, ``\mathrm{out}``, ``\alpha``): what templates call ``n``.  Its fields are
 # Notation's, so a role added to the notation is a symbol of the documents at once.
 Symbols = make_dataclass("Symbols", [(field.name, str) for field in fields(Notation)], frozen=True)
 
