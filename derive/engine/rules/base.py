@@ -21,6 +21,16 @@ def parts(node: Derivative) -> tuple[Basic, Basic]:
     return node.expr, node.variable_count[0][0]
 
 
+def known_result(ctx, f: Basic, base: Basic):
+    """A result the context carries for ``∂f/∂base_n`` (an earlier, certified derivation's): its value, its
+    index ``n`` and the assumptions it used; ``None`` when there is none."""
+    for derivative, value, assumptions in ctx.known:
+        known_f, known_variable = parts(derivative)
+        if known_f == f and known_variable.base == base:
+            return value, known_variable.indices[0], assumptions
+    return None
+
+
 def elementary(node: Basic, function: type) -> Basic | None:
     """``u`` when ``node`` is ``∂function(u)/∂u`` (an elementary rule's case), else ``None``."""
     if not is_derivative(node):

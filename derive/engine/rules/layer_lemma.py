@@ -10,11 +10,11 @@ from __future__ import annotations
 from sympy import Indexed
 
 from derive.context import Definition
-from derive.engine.rules.base import is_derivative, local, parts
+from derive.engine.rules.base import is_derivative, known_result, local, parts
 from derive.symbols import FREE_INDEX, INNER_INDEX, INPUT_INDEX, UNIT_INDEX
+from derive.trail import Rule
 
 RESERVED = frozenset({FREE_INDEX, INNER_INDEX, INPUT_INDEX, UNIT_INDEX})
-from derive.trail import Rule
 
 
 def layer_lemma(node, ctx):
@@ -23,13 +23,13 @@ def layer_lemma(node, ctx):
     f, unit = parts(node)
     if not isinstance(unit, Indexed):
         return None
-    for derivative, value, assumptions in ctx.known:
-        known_f, known_unit = parts(derivative)
-        if known_f == f and known_unit.base == unit.base:
-            avoid = frozenset(node.free_symbols) | RESERVED  # a summation index never takes a parameter's index name
-            renamed = Definition(unit.base, FREE_INDEX, value).at(unit.indices[0], avoid)
-            return local(LAYER_LEMMA, node, renamed, assumptions=assumptions)
-    return None
+    known = known_result(ctx, f, unit.base)
+    if known is None:
+        return None
+    value, index, assumptions = known
+    avoid = frozenset(node.free_symbols) | RESERVED  # a summation index never takes a parameter's index name
+    renamed = Definition(unit.base, index, value).at(unit.indices[0], avoid)
+    return local(LAYER_LEMMA, node, renamed, assumptions=assumptions)
 
 
 LAYER_LEMMA = Rule(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sympy import Derivative, Indexed
 
 from derive.context import Definition
-from derive.engine.rules.base import d, local, parts
+from derive.engine.rules.base import d, known_result, local
 from derive.trail import Rule
 
 
@@ -20,13 +20,12 @@ def second_derivative(node, ctx):
     (first, _), (then, _) = node.variable_count
     if not isinstance(first, Indexed):
         return None
-    for derivative, value, assumptions in ctx.known:
-        known_f, known_variable = parts(derivative)
-        if known_f == node.expr and known_variable.base == first.base:
-            index = known_variable.indices[0]
-            at = Definition(first.base, index, value).at(first.indices[0], frozenset(node.free_symbols))
-            return local(SECOND_DERIVATIVE, node, d(at, then), assumptions=assumptions)
-    return None
+    known = known_result(ctx, node.expr, first.base)
+    if known is None:
+        return None
+    value, index, assumptions = known
+    at = Definition(first.base, index, value).at(first.indices[0], frozenset(node.free_symbols))
+    return local(SECOND_DERIVATIVE, node, d(at, then), assumptions=assumptions)
 
 
 SECOND_DERIVATIVE = Rule(
