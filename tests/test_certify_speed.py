@@ -109,7 +109,7 @@ def assert_same_values(trail: Trail, calls: list) -> None:
 SLOW = pytest.mark.slow  # the full cross-check of the evaluators runs in CI's slow tier (`pytest -m slow`)
 
 
-@pytest.fixture(scope="module", params=[pytest.param(None, marks=SLOW), 3, pytest.param(12, marks=SLOW)],
+@pytest.fixture(scope="module", params=[pytest.param(None, marks=SLOW), pytest.param(3, marks=SLOW), pytest.param(12, marks=SLOW)],
                 ids=["symbolic-H", "H=3", "H=12"])
 def trail(request):
     return derive(Problem(classes=request.param))

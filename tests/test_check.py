@@ -368,6 +368,7 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, message):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_value_too_large_to_compute_is_no_value(capsys):
     """exp(exp(exp(100))) passes the parser's limits; evaluating it must still end, quickly."""
     code, out, err = cli(["check", "softmax", "cross-entropy", "--claim", "exp(exp(exp(100*o[k])))"], capsys)
@@ -458,6 +459,7 @@ def test_markdown_formulas_parse_in_katex(rendered):
     assert errors == [], [(formulas[i][0][:80], message) for i, message in errors]
 
 
+@pytest.mark.slow  # the committed documents compile in the fast tier (test_documents); the reports in CI's slow tier
 def test_latex_reports_compile(rendered, tmp_path):
     for n, ((_, fmt), text) in enumerate(sorted(rendered.items())):
         if fmt != "tex":
@@ -488,7 +490,7 @@ def test_reports_say_the_same_thing_in_every_format(rendered):
 
 # -- issue 11, item 6: check takes --activation and --loss as pair does ---------------------------
 
-USER_CLAIMS = slow_after(2, [
+USER_CLAIMS = slow_after(1, [
     # (arguments, exit code): proved, refuted, names mixed with expressions either way round
     (["--activation", "z", "--loss", "sum((o[i]-y[i])**2, i)/2", "--claim", "o[k]-y[k]"], 0),
     (["--activation", "1/(1+exp(-z))", "binary-cross-entropy", "--claim", "o[k]-y[k]"], 0),

@@ -389,6 +389,7 @@ def test_pdf_is_the_same_on_every_run(tmp_path, capsys):
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
 
 
+@pytest.mark.slow
 def test_pdf_falls_back_to_pdflatex_twice_without_latexmk(tmp_path):
     tools = tmp_path / "bin"
     tools.mkdir()

@@ -253,6 +253,7 @@ def test_json_gradient_is_a_list_of_rows_of_srepr_strings(capsys):
     assert data["summary"][1]["shape"] == [3, 2]
 
 
+@pytest.mark.slow
 def test_wrt_z_is_the_existing_derivation_byte_for_byte(capsys):
     plain = run(["pair", "sigmoid", "binary-cross-entropy", "--format", "md", "-o", "-"], capsys)
     explicit = run(["pair", "sigmoid", "binary-cross-entropy", "--wrt", "z", "--format", "md", "-o", "-"], capsys)
