@@ -17,7 +17,7 @@ import pytest
 from derive.cli.network import derive_network_certified, hidden_argument
 from derive.present.render import RenderOptions
 from derive.problem import Problem
-from tooling import compile_latex, overfull_boxes
+from tooling import TWO_COLUMN_HOST, compile_latex, overfull_boxes
 
 DETAILS = ("brief", "standard", "full")
 LEMMAS = ("layer-lemma", "unit-lemma")
@@ -138,16 +138,6 @@ def test_the_hidden_layer_and_the_delta_rule_are_written_as_a_lecturer_writes_th
     assert result.index(r"\tanh^{2} a_{m}") < result.index(r"W_{im} \left(O_{i} - y_{i}\right)") < result.index("x_{d}")
 
 
-HOST = r"""\documentclass[twocolumn]{article}
-\usepackage{amsmath,amssymb,cancel,tikz}
-\begin{document}
-\section{Notes}
-The host's own equation comes first:
-\begin{equation} a = b \label{host} \end{equation}
-\input{fragment}
-\end{document}
-"""
-
 HOST_CASES = [
     OUTPUT_LAYER, ("softmax", "cross-entropy", "x"), ("sigmoid", "binary-cross-entropy", "b"),
     HIDDEN, ("softmax", "cross-entropy", "x", "sigmoid"), ("tanh", "sum-of-squares", "c", "tanh"),
@@ -161,7 +151,7 @@ HOST_CASES = [
 def test_the_fragment_compiles_in_a_two_column_host_without_overfull_boxes(case, detail, tmp_path):
     (tmp_path / "fragment.tex").write_text(_document(case, "tex-fragment", detail))
     host = tmp_path / "host.tex"
-    host.write_text(HOST)
+    host.write_text(TWO_COLUMN_HOST)
     compile_latex(host, tmp_path)
     log = host.with_suffix(".log").read_text(errors="replace")
     assert "multiply defined" not in log

@@ -23,7 +23,7 @@ from derive.present.notation import Notation
 from derive.present.measure import rows
 from derive.present.render import RenderOptions
 from derive.problem import Problem
-from tooling import compile_latex, overfull_boxes
+from tooling import TWO_COLUMN_HOST, compile_latex, overfull_boxes
 
 PAIRS = sorted(valid_pairs())
 FLAGSHIP = ("softmax", "cross-entropy")
@@ -149,22 +149,11 @@ def test_slides_have_no_generator_author_and_pause_between_lines():
     assert text.count(r"\begin{frame}") <= 14
 
 
-HOST = r"""\documentclass[twocolumn]{article}
-\usepackage{amsmath,amssymb,cancel,tikz}
-\begin{document}
-\section{Notes}
-The host's own equation comes first:
-\begin{equation} a = b \label{host} \end{equation}
-\input{fragment}
-\end{document}
-"""
-
-
 @pytest.mark.parametrize("pair", _pair_params())
 def test_the_fragment_compiles_in_a_two_column_host_without_overfull_boxes(pair, tmp_path):
     (tmp_path / "fragment.tex").write_text(_derivation(pair).document("tex-fragment"))
     host = tmp_path / "host.tex"
-    host.write_text(HOST)
+    host.write_text(TWO_COLUMN_HOST)
     pdf = compile_latex(host, tmp_path)
     assert pdf.stat().st_size > 5_000
     log = host.with_suffix(".log").read_text(errors="replace")

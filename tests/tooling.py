@@ -26,6 +26,16 @@ KATEX_DIR = TESTS_DIR / "katex"
 KATEX_CHECK = KATEX_DIR / "check.cjs"
 
 LATEX_TIMEOUT_S = 120
+# a two-column article with an equation of its own, into which fragment.tex goes: the host LaTeX fragments must fit
+TWO_COLUMN_HOST = r"""\documentclass[twocolumn]{article}
+\usepackage{amsmath,amssymb,cancel,tikz}
+\begin{document}
+\section{Notes}
+The host's own equation comes first:
+\begin{equation} a = b \label{host} \end{equation}
+\input{fragment}
+\end{document}
+"""
 KATEX_TIMEOUT_S = 120
 
 
